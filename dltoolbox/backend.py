@@ -1,0 +1,83 @@
+"""The one place that knows about NumPy and CuPy.
+
+Layer code asks ``get_xp(array)`` for the array module of its input and never imports
+cupy. ``resolve_environment`` maps MATLAB's ExecutionEnvironment to a module.
+"""
+
+import numpy as np
+
+from .errors import raise_error
+
+__all__ = ["get_xp", "to_host", "to_device", "cupy_or_none", "resolve_environment",
+           "DEFAULT_DTYPE"]
+
+DEFAULT_DTYPE = np.float32
+
+_cupy = None
+_cupy_checked = False
+
+
+def cupy_or_none():
+    """Return the cupy module when it imports and a CUDA device is present, else None."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy  # noqa: PLC0415 - optional dependency, imported lazily
+
+            if cupy.cuda.runtime.getDeviceCount() > 0:
+                _cupy = cupy
+        except Exception:  # ImportError, CUDA driver errors: no usable GPU
+            _cupy = None
+    return _cupy
+
+
+def get_xp(*arrays):
+    """Return numpy or cupy, whichever holds the given arrays.
+
+    >>> import numpy as np
+    >>> get_xp(np.zeros(3)).__name__
+    'numpy'
+    """
+    for a in arrays:
+        if type(a).__module__.startswith("cupy"):
+            return cupy_or_none()
+    return np
+
+
+def to_host(a):
+    """Return a NumPy array (copies from the GPU when needed)."""
+    if a is None or isinstance(a, np.ndarray):
+        return a
+    if type(a).__module__.startswith("cupy"):
+        return a.get()
+    return np.asarray(a)
+
+
+def to_device(a, xp):
+    """Return ``a`` as an array of module ``xp`` (no copy when already there)."""
+    if a is None:
+        return None
+    if xp is np:
+        return to_host(a)
+    return xp.asarray(a)
+
+
+def resolve_environment(env, func):
+    """Map ExecutionEnvironment 'auto'|'cpu'|'gpu' to (xp, label).
+
+    'auto' uses the GPU when CuPy and a device are present; 'gpu' without them is an error.
+    """
+    cp = cupy_or_none()
+    if env == "cpu":
+        return np, "CPU"
+    if env == "gpu":
+        if cp is None:
+            raise_error(func, "GPUNotAvailable",
+                        "ExecutionEnvironment 'gpu' needs CuPy (pip install dltoolbox[gpu]) "
+                        "and an NVIDIA GPU, but none was found.")
+        return cp, "GPU"
+    if env == "auto":
+        return (cp, "GPU") if cp is not None else (np, "CPU")
+    raise_error(func, "NotSupported",
+                f"ExecutionEnvironment '{env}' is not supported yet; use 'auto', 'cpu' or 'gpu'.")

@@ -1,0 +1,129 @@
+"""A ``categorical`` array good enough for MATLAB's sequence examples.
+
+Categories are sorted when created from values (numbers numerically, text lexically),
+as MATLAB does; elements are stored as integer codes into the category list.
+"""
+
+import numpy as np
+
+from ._display import size_text
+from .errors import raise_error
+
+
+class Categorical:
+    """Labels stored as codes into ``categories``; behaves like a 1-D NumPy array.
+
+    >>> c = categorical(['b', 'a', 'b'])
+    >>> categories(c), len(c), (c == 'b').tolist()
+    (['a', 'b'], 3, [True, False, True])
+    """
+
+    __array_priority__ = 100
+
+    def __init__(self, codes, cats, shape=None):
+        self.codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+        self.categories = list(cats)
+        self.shape = shape or (self.codes.size, 1)
+
+    # -- array behaviour -------------------------------------------------------------
+    def __len__(self):
+        return self.codes.size
+
+    @property
+    def size(self):
+        return self.codes.size
+
+    def __getitem__(self, index):
+        if isinstance(index, Categorical):
+            raise_error("categorical", "InvalidIndex", "A categorical cannot index another.")
+        sub = self.codes[index]
+        if np.ndim(sub) == 0:
+            return Categorical([int(sub)], self.categories, (1, 1))
+        return Categorical(sub, self.categories, (np.size(sub), 1) if self.shape[1] == 1 or
+                           self.shape[0] != 1 else (1, np.size(sub)))
+
+    def __iter__(self):
+        for k in self.codes:
+            yield self.categories[k]
+
+    def tolist(self):
+        """The labels as a list of strings."""
+        return [self.categories[k] for k in self.codes]
+
+    def __eq__(self, other):
+        if isinstance(other, Categorical):
+            if len(other) not in (1, len(self)):
+                raise_error("categorical", "SizeMismatch",
+                            f"Cannot compare categorical arrays of {len(self)} and "
+                            f"{len(other)} elements.")
+            mine = np.array(self.tolist(), dtype=object)
+            theirs = np.array(other.tolist(), dtype=object)
+            return mine == theirs
+        if isinstance(other, str):
+            return np.array([c == other for c in self.tolist()], dtype=bool)
+        return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else ~eq
+
+    __hash__ = None
+
+    def __repr__(self):
+        labels = self.tolist()
+        w = max((len(s) for s in labels), default=0)
+        head = f"  {size_text(self.shape)} categorical array"
+        return "\n".join([head, ""] + [f"     {s:<{w}} " for s in labels]) + "\n"
+
+    def matlab_summary(self):
+        return f"[{size_text(self.shape)} categorical]"
+
+
+def _sort_key(values):
+    try:
+        return sorted(values, key=float)
+    except (TypeError, ValueError):
+        return sorted(values)
+
+
+def categorical(values, valueset=None):
+    """Create a categorical array (MATLAB ``categorical``).
+
+    ``categorical(values)`` sorts the unique values into the categories;
+    ``categorical(values, valueset)`` uses the given categories in that order.
+
+    >>> categorical([3, 1, 3]).categories
+    ['1', '3']
+    """
+    if isinstance(values, Categorical):
+        return values
+    text = [str(v.item() if hasattr(v, "item") else v) for v in np.asarray(values).ravel()]
+    if any(isinstance(v, (float, np.floating)) and not float(v).is_integer()
+           for v in np.asarray(values, dtype=object).ravel()):
+        text = [str(v) for v in np.asarray(values).ravel()]
+    else:
+        text = [t[:-2] if t.endswith(".0") else t for t in text]
+    cats = [str(v) for v in valueset] if valueset is not None else _sort_key(set(text))
+    index = {c: i for i, c in enumerate(cats)}
+    missing = [t for t in text if t not in index]
+    if missing:
+        raise_error("categorical", "ValueNotInValueSet",
+                    f"Value '{missing[0]}' is not in the given categories.")
+    return Categorical([index[t] for t in text], cats)
+
+
+def categories(c):
+    """The category names of a categorical array (MATLAB ``categories``)."""
+    if not isinstance(c, Categorical):
+        raise_error("categories", "InvalidInput",
+                    f"Expected a categorical array, got {type(c).__name__}.", "type")
+    return list(c.categories)
+
+
+def countcats(c):
+    """Number of elements in each category (MATLAB ``countcats``).
+
+    >>> countcats(categorical(['a', 'b', 'b'])).tolist()
+    [1, 2]
+    """
+    return np.bincount(c.codes, minlength=len(c.categories))

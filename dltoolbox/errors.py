@@ -1,0 +1,37 @@
+"""Exceptions raised by dltoolbox.
+
+Every error carries a MATLAB-like ``identifier`` (``dltoolbox:<function>:<Mnemonic>``)
+so that ported ``try/catch`` code can switch on ``ME.identifier``.
+"""
+
+__all__ = ["DLToolboxError", "DLValueError", "DLTypeError", "raise_error"]
+
+
+class DLToolboxError(Exception):
+    """Base class of every dltoolbox error; ``identifier`` names function and cause."""
+
+    def __init__(self, identifier, message):
+        super().__init__(message)
+        self.identifier = identifier
+        self.message = message
+
+
+class DLValueError(DLToolboxError, ValueError):
+    """A value of the right type but not allowed (wrong size, out of range, ...)."""
+
+
+class DLTypeError(DLToolboxError, TypeError):
+    """A value of the wrong type (a number where a name belongs, ...)."""
+
+
+def raise_error(func, mnemonic, message, kind="value"):
+    """Raise ``dltoolbox:<func>:<mnemonic>`` with ``"<func>: <message>"``.
+
+    >>> try:
+    ...     raise_error("gruLayer", "InvalidNumHiddenUnits", "Expected a positive integer, got -3.")
+    ... except DLValueError as err:
+    ...     print(err.identifier)
+    dltoolbox:gruLayer:InvalidNumHiddenUnits
+    """
+    cls = DLTypeError if kind == "type" else DLValueError
+    raise cls(f"dltoolbox:{func}:{mnemonic}", f"{func}: {message}")

@@ -1,0 +1,146 @@
+"""The Layer base class: MATLAB-named properties, validated assignment, display.
+
+A layer computes with ``forward(X, training=False, state=None)`` which returns
+``(Y, backprop, new_state)``; ``backprop(dY)`` returns ``(dX, grads)`` with ``grads``
+keyed by the learnable property names. Layers never update their own learnables; the
+solver does. Data layout inside: ``(T, B, C)`` for sequences (row-major, so its bytes are
+MATLAB's C-by-B-by-T array) and ``(B, C)`` once the time dimension is gone.
+"""
+
+import copy
+
+import numpy as np
+
+from .._display import matlab_value, property_block
+from .._nameval import parse_name_value
+from ..errors import raise_error
+
+
+class Layer:
+    """Base class of every layer. Subclasses fill in the class attributes below."""
+
+    _func = ""            # constructor name used in messages, e.g. 'gruLayer'
+    _type = ""            # Type column of the layer-array display
+    _default_name = ""    # name given at assembly/training when Name is ''
+    _options = {}         # name-value table (settable properties)
+    _readonly = ()        # read-only property names (besides the general ones)
+    _learnables = ()      # learnable property names, in display order
+    _footer = True        # 'Show all properties' line
+
+    NumInputs = 1
+    NumOutputs = 1
+    InputNames = ("in",)
+    OutputNames = ("out",)
+
+    def __init__(self, values):
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def _parse(cls, args, kwargs):
+        return parse_name_value(cls._func, args, kwargs, cls._options)
+
+    # -- properties ------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        cls = type(self).__name__
+        if name in self._readonly or name in ("NumInputs", "NumOutputs", "InputNames",
+                                              "OutputNames"):
+            raise_error(cls, "ReadOnlyProperty",
+                        f"The property '{name}' is read-only; create a new layer with "
+                        f"{self._func} instead.")
+        opt = self._options.get(name.lower())
+        if opt is None or opt.name != name:
+            hint = f" Did you mean '{opt.name}'?" if opt is not None else ""
+            raise_error(cls, "UnknownProperty",
+                        f"'{name}' is not a property of {cls}.{hint}")
+        value = opt.check(value, cls, name) if opt.check else value
+        value = self._check_property(name, value)
+        object.__setattr__(self, name, value)
+
+    def _check_property(self, name, value):
+        """Hook for checks that involve other properties (sizes); returns the value."""
+        return value
+
+    def copy(self):
+        """A copy whose learnables can be replaced without touching this layer."""
+        return copy.copy(self)
+
+    # -- display ---------------------------------------------------------------------
+    def type_name(self):
+        return self._type
+
+    def description(self):
+        raise NotImplementedError
+
+    def display_groups(self):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return property_block(type(self).__name__, self.display_groups(), self._footer)
+
+    __str__ = __repr__
+
+    # -- learning --------------------------------------------------------------------
+    def learnable_names(self):
+        return self._learnables
+
+    def factor(self, kind, name):
+        """LearnRateFactor or L2Factor of learnable ``name`` (scalar or per-row array)."""
+        return 1.0
+
+    def output_size(self, input_size):
+        """Channels out for ``input_size`` channels in (None when unknown)."""
+        return input_size
+
+    def initialize(self, input_size, dtype):
+        """Fill empty learnables for ``input_size`` input channels (training)."""
+
+    def check_assembled(self, input_size):
+        """Raise when a learnable is missing or wrongly sized (assembleNetwork)."""
+
+    def reset_state(self):
+        """Restore the initial recurrent state (stateless layers: nothing)."""
+
+    def matlab_summary(self):
+        return f"[1{chr(0xd7)}1 {type(self).__name__}]"
+
+
+def general_rows(layer):
+    """The newer (R2020b+) general group: Name, InputNames, ... HasStateOutputs."""
+    return [("Name", layer.Name), ("InputNames", tuple(layer.InputNames)),
+            ("OutputNames", tuple(layer.OutputNames)), ("NumInputs", layer.NumInputs),
+            ("NumOutputs", layer.NumOutputs), ("HasStateInputs", layer.HasStateInputs),
+            ("HasStateOutputs", layer.HasStateOutputs)]
+
+
+def expand_factor(factor, rows, blocks):
+    """A scalar stays scalar; a 1-by-blocks factor becomes one value per row (repelem)."""
+    if np.ndim(factor) == 0:
+        return float(factor)
+    reps = rows // blocks
+    return np.repeat(np.asarray(factor, dtype=np.float64), reps)[:, None]
+
+
+def size_mismatch(cls, prop, expected, got):
+    raise_error(cls, f"Invalid{prop}",
+                f"Invalid value for '{prop}'. Expected a {expected} matrix, got a "
+                f"{'×'.join(map(str, got))} array.")
+
+
+def as_matrix(value):
+    """A numeric property as a 2-D array (vectors become columns)."""
+    if value is None:
+        return None
+    return value.reshape(-1, 1) if value.ndim == 1 else value
+
+
+def num_text(x):
+    """MATLAB num2str for layer descriptions (integers without decimals)."""
+    return str(int(x)) if float(x) == int(x) else f"{x:.4g}"
+
+
+__all__ = ["Layer", "general_rows", "expand_factor", "size_mismatch", "as_matrix",
+           "num_text", "matlab_value"]
