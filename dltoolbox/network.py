@@ -1,0 +1,366 @@
+"""SeriesNetwork and the functions that use one without training.
+
+``assembleNetwork`` builds a network from layers whose learnables are set; ``predict``,
+``classify``, ``predictAndUpdateState``, ``classifyAndUpdateState`` and ``resetState``
+follow reference §16. Networks have MATLAB value semantics: a function that "updates" a
+network returns a new one and leaves the one passed in unchanged (learnable arrays are
+shared, never copied).
+"""
+
+import warnings
+
+import numpy as np
+
+from . import sequences as seqmod
+from ._display import series_network_text
+from ._nameval import Option, options_table, parse_name_value
+from ._validate import check_one_of, check_positive_integer, describe
+from .backend import get_xp, resolve_environment, to_host
+from .categorical import Categorical
+from .errors import raise_error
+from .layer_array import LayerArray
+from .layers import (ClassificationOutputLayer, GRULayer, Layer, RegressionOutputLayer,
+                     SequenceInputLayer)
+
+
+def _check_acceleration(value, func, name):
+    value = check_one_of("auto", "mex", "none")(value, func, name)
+    if value == "mex":
+        raise_error(func, "NotSupported", "Acceleration 'mex' is not supported yet; use "
+                    "'auto' or 'none'.")
+    return value
+
+
+PREDICT_OPTIONS = options_table(
+    Option("MiniBatchSize", 128, check_positive_integer()),
+    Option("ExecutionEnvironment", "auto", check_one_of("auto", "cpu", "gpu")),
+    Option("Acceleration", "auto", _check_acceleration),
+    *seqmod.SEQUENCE_OPTIONS,
+)
+
+
+def outputs(values, nargout, func):
+    """MATLAB Engine convention: the first output, or a tuple of the first ``nargout``."""
+    n = len(values)
+    if nargout not in range(1, n + 1) or isinstance(nargout, bool):
+        raise_error(func, "TooManyOutputs",
+                    f"nargout must be an integer from 1 to {n}, got {nargout!r}.")
+    return values[0] if nargout == 1 else tuple(values[:nargout])
+
+
+# -- running layers ---------------------------------------------------------------------
+def run_layers(layers, X, training=False, states=None):
+    """Forward through ``layers``; returns (Y, backprops, final recurrent states)."""
+    backs = []
+    final = {}
+    for i, layer in enumerate(layers):
+        X, back, new_state = layer.forward(X, training, None if states is None
+                                           else states.get(i))
+        backs.append(back)
+        if new_state is not None:
+            final[i] = new_state
+    return X, backs, final
+
+
+def backprop_layers(backs, dY):
+    """Backward through the layers; returns (dX, {layer index: grads})."""
+    grads = {}
+    for i in range(len(backs) - 1, -1, -1):
+        dY, g = backs[i](dY)
+        if g:
+            grads[i] = g
+    return dY, grads
+
+
+def time_output(layers):
+    """True when a network's output keeps the time dimension (no 'last' recurrent layer)."""
+    return not any(isinstance(layer, GRULayer) and layer.OutputMode == "last"
+                   for layer in layers)
+
+
+def assign_default_names(layers):
+    """Give unnamed layers MATLAB's default names (§1.3), suffixing duplicate groups."""
+    taken = {layer.Name for layer in layers if layer.Name}
+    groups = {}
+    for layer in layers:
+        if not layer.Name:
+            groups.setdefault(layer._default_name, []).append(layer)
+    for base, members in groups.items():
+        if len(members) == 1 and base not in taken:
+            object.__setattr__(members[0], "Name", base)
+            continue
+        k = 1
+        for layer in members:
+            while f"{base}_{k}" in taken:
+                k += 1
+            object.__setattr__(layer, "Name", f"{base}_{k}")
+            taken.add(f"{base}_{k}")
+            k += 1
+
+
+def check_layer_array(layers, func):
+    """Validate the structure of a layer array; returns a LayerArray of copies."""
+    if isinstance(layers, Layer):
+        layers = [layers]
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise_error(func, "InvalidLayers",
+                    f"'layers' must be a non-empty list of layers, got {describe(layers)}.",
+                    "type")
+    for i, layer in enumerate(layers, start=1):
+        if not isinstance(layer, Layer):
+            raise_error(func, "InvalidLayers",
+                        f"Element {i} of 'layers' is {describe(layer)}, not a layer.", "type")
+    if not isinstance(layers[0], SequenceInputLayer):
+        raise_error(func, "MissingInputLayer",
+                    "The first layer must be a sequenceInputLayer; got a "
+                    f"{layers[0].type_name()} layer.")
+    if not getattr(layers[-1], "is_output", False):
+        raise_error(func, "MissingOutputLayer",
+                    "The last layer must be an output layer (classificationLayer or "
+                    f"regressionLayer); got a {layers[-1].type_name()} layer.")
+    for i, layer in enumerate(layers[1:-1], start=2):
+        if getattr(layer, "is_output", False) or isinstance(layer, SequenceInputLayer):
+            raise_error(func, "InvalidLayers",
+                        f"Layer {i} ({layer.type_name()}) may only be the first or last layer.")
+    out = LayerArray(layer.copy() for layer in layers)
+    assign_default_names(out)
+    names = [layer.Name for layer in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise_error(func, "DuplicateLayerName", f"Layer names must be unique; '{dup[0]}' is "
+                    f"used more than once.")
+    return out
+
+
+class SeriesNetwork:
+    """A network of layers in series (MATLAB ``SeriesNetwork``)."""
+
+    def __init__(self, layers):
+        object.__setattr__(self, "Layers", LayerArray(layers))
+
+    @property
+    def InputNames(self):  # noqa: N802 - MATLAB name
+        return (self.Layers[0].Name,)
+
+    @property
+    def OutputNames(self):  # noqa: N802 - MATLAB name
+        return (self.Layers[-1].Name,)
+
+    def __setattr__(self, name, value):
+        raise_error("SeriesNetwork", "ReadOnlyProperty",
+                    f"SeriesNetwork properties are read-only ('{name}'); build a new network "
+                    f"with assembleNetwork or trainNetwork.")
+
+    def __repr__(self):
+        return series_network_text(self)
+
+    __str__ = __repr__
+
+    # -- internals used by the public functions -------------------------------------
+    @property
+    def output_layer(self):
+        return self.Layers[-1]
+
+    @property
+    def is_classifier(self):
+        return isinstance(self.Layers[-1], ClassificationOutputLayer)
+
+    def has_time_output(self):
+        return time_output(self.Layers)
+
+    def dtype(self):
+        for layer in self.Layers:
+            for name in layer.learnable_names():
+                value = getattr(layer, name)
+                if value is not None:
+                    return value.dtype
+        return np.dtype(np.float32)
+
+    def recurrent_indices(self):
+        return [i for i, layer in enumerate(self.Layers) if isinstance(layer, GRULayer)]
+
+    def with_states(self, states):
+        """A new network whose recurrent layers store ``states`` ((B, H) per index)."""
+        layers = list(self.Layers)
+        for i, h in states.items():
+            layer = layers[i].copy()
+            object.__setattr__(layer, "HiddenState", to_host(h).T.copy())
+            layers[i] = layer
+        return SeriesNetwork(layers)
+
+
+def assembleNetwork(layers):  # noqa: N802 - MATLAB name
+    """Build a prediction-ready SeriesNetwork from layers whose learnables are set.
+
+    >>> import numpy as np
+    >>> from dltoolbox import (sequenceInputLayer, gruLayer, fullyConnectedLayer,
+    ...                        softmaxLayer, classificationLayer)
+    >>> H, D, K = 4, 3, 2
+    >>> net = assembleNetwork([sequenceInputLayer(D),
+    ...     gruLayer(H, InputWeights=np.ones((3*H, D)), RecurrentWeights=np.ones((3*H, H)),
+    ...              Bias=np.zeros((3*H, 1))),
+    ...     fullyConnectedLayer(K, Weights=np.ones((K, H)), Bias=np.zeros((K, 1))),
+    ...     softmaxLayer(), classificationLayer(Classes=['a', 'b'])])
+    >>> net.OutputNames
+    ('classoutput',)
+    """
+    arr = check_layer_array(layers, "assembleNetwork")
+    size = arr[0].InputSize
+    for layer in arr[1:]:
+        layer.check_assembled(size)
+        size = layer.output_size(size)
+    out = arr[-1]
+    if isinstance(out, ClassificationOutputLayer):
+        if out.Classes == "auto":
+            warnings.warn(f"assembleNetwork: layer '{out.Name}' has Classes 'auto'; using "
+                          f"classes '1'..'{size}'.", stacklevel=2)
+            out.set_classes([str(k) for k in range(1, size + 1)])
+        elif len(out.Classes) != size:
+            raise_error("assembleNetwork", "InvalidClasses",
+                        f"Layer '{out.Name}' has {len(out.Classes)} classes but its input has "
+                        f"{size} channels.")
+    return SeriesNetwork(arr)
+
+
+# -- inference --------------------------------------------------------------------------
+def _check_net(net, func):
+    if not isinstance(net, SeriesNetwork):
+        raise_error(func, "InvalidNetwork",
+                    f"The first argument must be a SeriesNetwork, got {describe(net)}.", "type")
+
+
+def infer(net, X, opts, func):
+    """Run ``net`` on X with the options of PREDICT_OPTIONS.
+
+    Returns (outputs in MATLAB's shape, single-input flag, final recurrent states of the
+    last mini-batch as {layer index: (B, H)}).
+    """
+    _check_net(net, func)
+    seqs, single = seqmod.to_sequences(X, func)
+    input_layer = net.Layers[0]
+    seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name)
+    xp, _ = resolve_environment(opts["ExecutionEnvironment"], func)
+    dtype = net.dtype()
+    mode = opts["SequenceLength"]
+    direction = opts["SequencePaddingDirection"]
+    time_out = net.has_time_output()
+    results = []
+    states = {}
+    for idx in seqmod.mini_batches(len(seqs), opts["MiniBatchSize"], keep_last=True):
+        batch = [seqs[i] for i in idx]
+        lengths = [s.shape[1] for s in batch]
+        s = seqmod.padded_length(lengths, mode)
+        Xb = xp.asarray(seqmod.pad(batch, s, direction, opts["SequencePaddingValue"], dtype))
+        step = s if isinstance(mode, str) else mode
+        states = {}
+        parts = []
+        for start in range(0, s, step):
+            Y, _, states = run_layers(net.Layers, Xb[start:start + step], False,
+                                      states or None)
+            parts.append(Y)
+        if time_out:
+            Y = to_host(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
+            if mode == "shortest":
+                lengths = [s] * len(lengths)
+            results.extend(seqmod.unpad(Y, lengths, direction))
+        else:
+            results.append(to_host(parts[-1]))
+    if time_out:
+        out = results[0] if single else results
+    else:
+        out = np.concatenate(results, axis=0)
+    return out, single, states
+
+
+def predict(net, X, *args, **kwargs):
+    """Predict responses or class scores (MATLAB ``predict``).
+
+    X is a list of C-by-T arrays (a cell array) or one C-by-T array. Returns N-by-K
+    scores / N-by-R responses for sequence-to-one networks, a list of K-by-T_i arrays for
+    sequence-to-sequence networks (one array for one C-by-T input).
+
+    >>> import numpy as np
+    >>> from dltoolbox import (sequenceInputLayer, gruLayer, fullyConnectedLayer,
+    ...                        regressionLayer, assembleNetwork)
+    >>> net = assembleNetwork([sequenceInputLayer(2),
+    ...     gruLayer(3, InputWeights=np.zeros((9, 2)), RecurrentWeights=np.zeros((9, 3)),
+    ...              Bias=np.zeros((9, 1))),
+    ...     fullyConnectedLayer(1, Weights=np.ones((1, 3)), Bias=np.ones((1, 1))),
+    ...     regressionLayer()])
+    >>> predict(net, np.zeros((2, 5)), 'MiniBatchSize', 1).shape
+    (1, 5)
+    """
+    opts = parse_name_value("predict", args, kwargs, PREDICT_OPTIONS)
+    return infer(net, X, opts, "predict")[0]
+
+
+def _labels(net, scores, single):
+    classes = net.output_layer.Classes
+    if isinstance(scores, list):
+        labels = [Categorical(s.argmax(axis=0), classes, (1, s.shape[1])) for s in scores]
+        return labels
+    if scores.ndim == 2 and single and net.has_time_output():
+        return Categorical(scores.argmax(axis=0), classes, (1, scores.shape[1]))
+    return Categorical(scores.argmax(axis=1), classes)
+
+
+def _check_classifier(net, func):
+    _check_net(net, func)
+    if not net.is_classifier:
+        raise_error(func, "NotAClassifier",
+                    f"{func} needs a network that ends in a classificationLayer; this one "
+                    f"ends in a {net.output_layer.type_name()} layer. Use predict instead.")
+
+
+def classify(net, X, *args, nargout=1, **kwargs):
+    """Classify data (MATLAB ``classify``): labels, and scores with ``nargout=2``.
+
+    >>> # YPred = classify(net, XTest, 'MiniBatchSize', 27)
+    >>> # YPred, scores = classify(net, XTest, nargout=2)
+    """
+    _check_classifier(net, "classify")
+    opts = parse_name_value("classify", args, kwargs, PREDICT_OPTIONS)
+    scores, single, _ = infer(net, X, opts, "classify")
+    return outputs((_labels(net, scores, single), scores), nargout, "classify")
+
+
+def predictAndUpdateState(net, X, *args, nargout=1, **kwargs):  # noqa: N802
+    """Predict and update the network state (MATLAB ``predictAndUpdateState``).
+
+    Returns the updated network first: ``net = predictAndUpdateState(net, X)`` or
+    ``net, Y = predictAndUpdateState(net, X, nargout=2)``. The returned network stores
+    each GRU's state after the last time step of the last mini-batch (its HiddenState);
+    the network passed in is not changed.
+    """
+    opts = parse_name_value("predictAndUpdateState", args, kwargs, PREDICT_OPTIONS)
+    Y, _, states = infer(net, X, opts, "predictAndUpdateState")
+    return outputs((net.with_states(states), Y), nargout, "predictAndUpdateState")
+
+
+def classifyAndUpdateState(net, X, *args, nargout=1, **kwargs):  # noqa: N802
+    """Classify and update the network state (MATLAB ``classifyAndUpdateState``).
+
+    ``net, YPred, scores = classifyAndUpdateState(net, X, nargout=3)``.
+    """
+    _check_classifier(net, "classifyAndUpdateState")
+    opts = parse_name_value("classifyAndUpdateState", args, kwargs, PREDICT_OPTIONS)
+    scores, single, states = infer(net, X, opts, "classifyAndUpdateState")
+    return outputs((net.with_states(states), _labels(net, scores, single), scores), nargout,
+                   "classifyAndUpdateState")
+
+
+def resetState(net):  # noqa: N802 - MATLAB name
+    """Return a network whose recurrent states are their initial values (or zeros).
+
+    >>> # net = resetState(net)
+    """
+    _check_net(net, "resetState")
+    layers = list(net.Layers)
+    for i in net.recurrent_indices():
+        layers[i] = layers[i].copy()
+        layers[i].reset_state()
+    return SeriesNetwork(layers)
+
+
+__all__ = ["SeriesNetwork", "assembleNetwork", "predict", "classify", "predictAndUpdateState",
+           "classifyAndUpdateState", "resetState", "get_xp"]

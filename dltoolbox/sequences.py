@@ -1,0 +1,134 @@
+"""Sequence data at the boundary: cell arrays of C-by-T arrays <-> padded (T, B, C) batches.
+
+The only module that knows about padding, truncation and chunking (reference §15):
+'longest' pads to the longest sequence of the mini-batch, 'shortest' truncates to the
+shortest, an integer L pads to a multiple of L and splits into chunks of L steps.
+'right' direction: sequences start at step 1; 'left': sequences end at the last step.
+Padding is never masked.
+"""
+
+import numpy as np
+
+from ._nameval import Option
+from ._validate import (check_one_of, check_positive_integer, check_scalar, describe,
+                        is_real_number)
+from .errors import raise_error
+
+
+def _check_sequence_length(value, func, name):
+    if isinstance(value, str):
+        return check_one_of("longest", "shortest")(value, func, name)
+    return check_positive_integer()(value, func, name)
+
+
+SEQUENCE_OPTIONS = (
+    Option("SequenceLength", "longest", _check_sequence_length),
+    Option("SequencePaddingDirection", "right", check_one_of("right", "left")),
+    Option("SequencePaddingValue", 0.0, check_scalar()),
+)
+
+
+def to_sequences(X, func, arg="X"):
+    """Return (list of C-by-T float arrays, single) from a cell-array-like X.
+
+    ``single`` is True when X was one C-by-T array (one observation).
+    """
+    single = False
+    if hasattr(X, "shape") and hasattr(X, "dtype"):
+        if type(X).__module__.startswith("cupy"):
+            X = X.get()
+        if X.ndim == 1:
+            X = X.reshape(1, -1)
+        if X.ndim != 2:
+            raise_error(func, "InvalidSequenceData",
+                        f"'{arg}' must be a C-by-T array (channels by time steps) or a list "
+                        f"of them, got a {'×'.join(map(str, X.shape))} array. For several "
+                        f"observations pass a list of C-by-T arrays.")
+        seqs, single = [X], True
+    elif isinstance(X, (list, tuple)):
+        seqs = list(X)
+    else:
+        raise_error(func, "InvalidSequenceData",
+                    f"'{arg}' must be a list of C-by-T arrays or one C-by-T array, got "
+                    f"{describe(X)}.", "type")
+    if not seqs:
+        raise_error(func, "EmptySequenceData", f"'{arg}' holds no sequences.")
+    out = []
+    for i, s in enumerate(seqs, start=1):
+        if type(s).__module__.startswith("cupy"):
+            s = s.get()
+        if is_real_number(s):
+            s = np.array([[s]])
+        try:
+            a = np.asarray(s)
+        except (TypeError, ValueError):
+            a = None
+        if a is None or a.dtype.kind not in "iuf":
+            raise_error(func, "InvalidSequenceData",
+                        f"Sequence {i} of '{arg}' is not a numeric array ({describe(s)}).",
+                        "type")
+        if a.ndim == 1:
+            a = a.reshape(1, -1)
+        if a.ndim != 2:
+            raise_error(func, "InvalidSequenceData",
+                        f"Sequence {i} of '{arg}' must be a C-by-T array, got a "
+                        f"{'×'.join(map(str, a.shape))} array.")
+        if a.shape[1] == 0:
+            raise_error(func, "EmptySequence", f"Sequence {i} of '{arg}' has no time steps.")
+        out.append(a)
+    return out, single
+
+
+def check_features(seqs, size, func, layer_name, arg="X"):
+    """Every sequence must have ``size`` channels (the input layer's InputSize)."""
+    for i, s in enumerate(seqs, start=1):
+        if s.shape[0] != size:
+            raise_error(func, "InvalidInputSize",
+                        f"Layer '{layer_name}' expects sequences with {size} features "
+                        f"(InputSize), but sequence {i} of '{arg}' has {s.shape[0]}.")
+
+
+def check_finite(seqs, func, arg):
+    for i, s in enumerate(seqs, start=1):
+        if not np.isfinite(s).all():
+            raise_error(func, "NonFiniteData",
+                        f"Sequence {i} of '{arg}' contains NaN or Inf values.")
+
+
+def padded_length(lengths, mode):
+    """Time steps S of a mini-batch for SequenceLength ``mode`` (int L: multiple of L)."""
+    if mode == "longest":
+        return max(lengths)
+    if mode == "shortest":
+        return min(lengths)
+    return -(-max(lengths) // mode) * mode
+
+
+def pad(seqs, length, direction, value, dtype):
+    """Stack C-by-T_i sequences into a (length, B, C) array, padding or truncating."""
+    c = seqs[0].shape[0]
+    out = np.full((length, len(seqs), c), value, dtype=dtype)
+    for b, s in enumerate(seqs):
+        t = min(s.shape[1], length)
+        if direction == "right":
+            out[:t, b, :] = s[:, :t].T
+        else:
+            out[length - t:, b, :] = s[:, s.shape[1] - t:].T
+    return out
+
+
+def unpad(Y, lengths, direction):
+    """Split (S, B, K) outputs into K-by-T_i arrays, each trimmed to its own length."""
+    s = Y.shape[0]
+    out = []
+    for b, t in enumerate(lengths):
+        t = min(t, s)
+        part = Y[:t, b, :] if direction == "right" else Y[s - t:, b, :]
+        out.append(np.ascontiguousarray(part.T))
+    return out
+
+
+def mini_batches(n, size, keep_last):
+    """Consecutive index blocks of ``size``; the incomplete last one only if keep_last."""
+    stop = n if keep_last else (n // size) * size
+    return [np.arange(i, min(i + size, n)) for i in range(0, stop, size)]
