@@ -1,0 +1,476 @@
+"""trainNetwork: MATLAB's training loop for sequence networks (reference §13-§15).
+
+Per iteration, in MATLAB's order: forward and loss on the mini-batch (or chunk), backward,
++ L2, clipping, solver step with the learnables' LearnRateFactor; the reported loss is the
+one before the update, without L2. Mini-batches are consecutive blocks of the (shuffled)
+order; the incomplete last one is dropped; an integer SequenceLength splits each
+mini-batch into chunks, each an iteration, carrying the recurrent state across chunks.
+"""
+
+import os
+import sys
+import time
+import warnings
+from datetime import datetime
+
+import numpy as np
+
+from .. import initializers
+from .. import sequences as seqmod
+from ..backend import resolve_environment, to_host
+from ..categorical import Categorical, categorical
+from ..errors import raise_error
+from ..io import save
+from ..layers import ClassificationOutputLayer, GRULayer
+from ..network import (SeriesNetwork, backprop_layers, check_layer_array, infer, outputs,
+                       run_layers, time_output)
+from . import progress
+from .options import TrainingOptions
+from .solvers import Solver, regularize_and_clip
+
+EPS_SINGLE = float(np.finfo(np.float32).eps)
+
+
+# -- targets ----------------------------------------------------------------------------
+def _as_categorical(y):
+    if isinstance(y, Categorical):
+        return y
+    if isinstance(y, (list, tuple, np.ndarray)) and all(isinstance(v, (str, int, np.integer))
+                                                         for v in np.ravel(np.asarray(y))):
+        return categorical(y)
+    return None
+
+
+def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
+    """Check the responses against the predictors; return a Targets description."""
+    n = len(seqs)
+    lengths = [s.shape[1] for s in seqs]
+    classify = isinstance(layers[-1], ClassificationOutputLayer)
+    seq_out = time_output(layers)
+    if classify:
+        if seq_out:
+            ys = [Y] if single and not isinstance(Y, list) else Y
+            if not isinstance(ys, list) or len(ys) != n:
+                _wrong_length(func, arg, n, Y, "a list of 1-by-T categorical sequences")
+            cats = [_as_categorical(y) for y in ys]
+            if any(c is None for c in cats):
+                raise_error(func, "InvalidResponses",
+                            f"'{arg}' must hold categorical label sequences for a "
+                            f"sequence-to-sequence classification network.", "type")
+            for i, (c, t) in enumerate(zip(cats, lengths), start=1):
+                if len(c) != t:
+                    raise_error(func, "InvalidResponses",
+                                f"Label sequence {i} of '{arg}' has {len(c)} time steps but "
+                                f"sequence {i} of the predictors has {t}.")
+            classes = sorted({k for c in cats for k in c.categories},
+                             key=lambda s: (cats[0].categories + [s]).index(s))
+            codes = [np.array([classes.index(s) for s in c.tolist()]) for c in cats]
+        else:
+            c = _as_categorical(Y)
+            if c is None:
+                raise_error(func, "InvalidResponses",
+                            f"'{arg}' must be categorical labels for a classification "
+                            f"network, got {type(Y).__name__}.", "type")
+            if len(c) != n:
+                _wrong_length(func, arg, n, Y, "one label per sequence")
+            classes = list(c.categories)
+            codes = c.codes.copy()
+        return {"kind": "classification", "seq": seq_out, "classes": classes, "codes": codes,
+                "size": len(classes)}
+    if seq_out:
+        ys = [Y] if single and not isinstance(Y, list) else Y
+        if not isinstance(ys, list) or len(ys) != n:
+            _wrong_length(func, arg, n, Y, "a list of R-by-T response sequences")
+        vals = []
+        for i, (y, t) in enumerate(zip(ys, lengths), start=1):
+            a = np.asarray(y, dtype=np.float64)
+            a = a.reshape(1, -1) if a.ndim == 1 else a
+            if a.ndim != 2 or a.shape[1] != t:
+                raise_error(func, "InvalidResponses",
+                            f"Response sequence {i} of '{arg}' must be R-by-{t} (as its "
+                            f"predictors), got {'×'.join(map(str, a.shape))}.")
+            vals.append(a)
+        sizes = {v.shape[0] for v in vals}
+        if len(sizes) != 1:
+            raise_error(func, "InvalidResponses", f"All response sequences of '{arg}' must "
+                        f"have the same number of responses.")
+        _check_finite_responses(vals, func, arg)
+        return {"kind": "regression", "seq": True, "values": vals, "size": sizes.pop()}
+    a = np.asarray(Y, dtype=np.float64) if not isinstance(Y, list) else np.asarray(Y, float)
+    a = a.reshape(-1, 1) if a.ndim == 1 else a
+    if a.ndim != 2 or a.shape[0] != n:
+        _wrong_length(func, arg, n, Y, "an N-by-R array of responses (observations in rows)")
+    _check_finite_responses([a], func, arg)
+    return {"kind": "regression", "seq": False, "values": a, "size": a.shape[1]}
+
+
+def _wrong_length(func, arg, n, Y, what):
+    got = len(Y) if hasattr(Y, "__len__") else 1
+    raise_error(func, "InvalidResponses",
+                f"'{arg}' must have {what} for the {n} predictor sequences, got {got} "
+                f"element{'s' if got != 1 else ''}.")
+
+
+def _check_finite_responses(arrays, func, arg):
+    for a in arrays:
+        if not np.isfinite(a).all():
+            raise_error(func, "NonFiniteData", f"'{arg}' contains NaN or Inf values.")
+
+
+def _batch_targets(tg, ids, s, direction, value, dtype):
+    """Targets of a mini-batch: one-hot (S, B, K) / (B, K), or (S, B, R) / (B, R)."""
+    if tg["kind"] == "classification":
+        k = tg["size"]
+        if tg["seq"]:
+            onehot = [np.eye(k)[tg["codes"][i]].T for i in ids]
+            return seqmod.pad(onehot, s, direction, 0.0, dtype)
+        return np.eye(k, dtype=dtype)[tg["codes"][ids]]
+    if tg["seq"]:
+        return seqmod.pad([tg["values"][i] for i in ids], s, direction, value, dtype)
+    return tg["values"][ids].astype(dtype)
+
+
+# -- validation -------------------------------------------------------------------------
+def validation_metrics(net, seqs, tg, opts):
+    """(loss, accuracy % or RMSE) of ``net`` on the whole validation set (prediction mode).
+
+    Sequence outputs are scored over each sequence's own time steps (no padding).
+    """
+    pred_opts = {"MiniBatchSize": opts.MiniBatchSize, "ExecutionEnvironment":
+                 opts.ExecutionEnvironment, "Acceleration": "auto",
+                 "SequenceLength": opts.SequenceLength,
+                 "SequencePaddingDirection": opts.SequencePaddingDirection,
+                 "SequencePaddingValue": opts.SequencePaddingValue}
+    out, _, _ = infer(net, seqs, pred_opts, "trainNetwork")
+    if tg["kind"] == "classification":
+        if tg["seq"]:
+            scores = np.concatenate([o.T for o in out], axis=0)
+            codes = np.concatenate(tg["codes"])
+        else:
+            scores, codes = out, tg["codes"]
+        weights = net.Layers[-1].ClassWeights
+        w = np.ones(scores.shape[1]) if isinstance(weights, str) else weights
+        p = np.maximum(scores[np.arange(len(codes)), codes], EPS_SINGLE)
+        loss = float(-(w[codes] * np.log(p)).mean())
+        return loss, 100.0 * float((scores.argmax(axis=1) == codes).mean())
+    if tg["seq"]:
+        pred = np.concatenate([o.T for o in out], axis=0)
+        true = np.concatenate([v.T for v in tg["values"]], axis=0)
+    else:
+        pred, true = out, tg["values"]
+    sq = ((pred - true) ** 2).sum()
+    return 0.5 * float(sq) / len(pred), float(np.sqrt(sq / len(pred)))
+
+
+# -- the loop ---------------------------------------------------------------------------
+class _Run:
+    """State of one training run (parameters, solver, report)."""
+
+    def __init__(self, layers, opts, xp):
+        self.layers = layers
+        self.opts = opts
+        self.xp = xp
+        self.keys = [(i, name) for i, layer in enumerate(layers)
+                     for name in layer.learnable_names()]
+        self.lr_factor = {}
+        self.l2_factor = {}
+        for i, name in self.keys:
+            layer = layers[i]
+            arr = xp.asarray(getattr(layer, name), dtype=np.float32)
+            object.__setattr__(layer, name, arr)
+            for table, kind in ((self.lr_factor, "LearnRateFactor"),
+                                (self.l2_factor, "L2Factor")):
+                f = layer.factor(kind, name)
+                table[(i, name)] = f if np.ndim(f) == 0 else xp.asarray(f, dtype=np.float32)
+        self.solver = Solver(opts)
+        self.previous = {k: xp.empty_like(self.param(k)) for k in self.keys}
+
+    def param(self, key):
+        return getattr(self.layers[key[0]], key[1])
+
+    def step(self, grads, rate):
+        params = {k: self.param(k) for k in self.keys}
+        g = {k: grads[k[0]][k[1]] for k in self.keys if k[0] in grads}
+        regularize_and_clip(g, params, self.opts.L2Regularization, self.l2_factor,
+                            self.opts.GradientThresholdMethod, self.opts.GradientThreshold)
+        self.solver.begin_step()
+        for k, gk in g.items():
+            self.xp.copyto(self.previous[k], params[k])
+            f = self.lr_factor[k]
+            if np.ndim(f) == 0 and f == 0:
+                continue
+            self.solver.step(k, params[k], gk, rate * f)
+
+    def snapshot(self):
+        return {k: to_host(self.param(k)).copy() for k in self.keys}
+
+    def restore(self, values):
+        for k, v in values.items():
+            object.__setattr__(self.layers[k[0]], k[1], self.xp.asarray(v))
+
+    def host_network(self):
+        layers = []
+        for i, layer in enumerate(self.layers):
+            layer = layer.copy()
+            for name in layer.learnable_names():
+                object.__setattr__(layer, name, to_host(getattr(layer, name)).copy())
+            layers.append(layer)
+        return SeriesNetwork(layers)
+
+
+def _check_inputs(X, Y, layers, options, func):
+    if not isinstance(options, TrainingOptions):
+        raise_error(func, "InvalidOptions",
+                    f"'options' must be created by trainingOptions, got "
+                    f"{type(options).__name__}.", "type")
+    arr = check_layer_array(layers, func)
+    seqs, single = seqmod.to_sequences(X, func, "X")
+    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name)
+    seqmod.check_finite(seqs, func, "X")
+    tg = prepare_targets(Y, seqs, single, arr, func)
+    return arr, seqs, tg
+
+
+def _set_up_layers(arr, seqs, tg, opts, func, stream):
+    out = arr[-1]
+    if tg["kind"] == "classification":
+        if out.Classes == "auto":
+            out.set_classes(tg["classes"])
+        elif sorted(out.Classes) != sorted(tg["classes"]):
+            raise_error(func, "ClassesMismatch",
+                        f"Layer '{out.Name}' has Classes {out.Classes} but the labels have "
+                        f"categories {tg['classes']}.")
+        else:
+            order = [out.Classes.index(c) for c in tg["classes"]]
+            remap = np.array(order)
+            tg["codes"] = [remap[c] for c in tg["codes"]] if tg["seq"] else remap[tg["codes"]]
+            tg["classes"] = list(out.Classes)
+    else:
+        object.__setattr__(out, "ResponseNames", ("Response",) if tg["size"] == 1 else
+                           tuple(f"Response{r}" for r in range(1, tg["size"] + 1)))
+    first = arr[0]
+    if first.needs_statistics(opts.ResetInputNormalization):
+        if opts.Verbose:
+            print("Initializing input data normalization.", file=stream)
+        first.compute_statistics(seqs)
+    size = first.InputSize
+    for layer in arr[1:]:
+        layer.initialize(size, np.float32)
+        layer.check_assembled(size)
+        size = layer.output_size(size)
+        if isinstance(layer, GRULayer):
+            layer.reset_state()
+    if size != tg["size"]:
+        what = "classes" if tg["kind"] == "classification" else "responses"
+        raise_error(func, "OutputSizeMismatch",
+                    f"The network outputs {size} channels but the data has {tg['size']} "
+                    f"{what}; set the last fullyConnectedLayer's OutputSize to {tg['size']}.")
+
+
+def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):  # noqa: C901
+    """Train a sequence network (MATLAB ``trainNetwork``).
+
+    ``net = trainNetwork(X, Y, layers, options)``;
+    ``net, info = trainNetwork(X, Y, layers, options, nargout=2)``.
+    X is a list of C-by-T arrays; Y categorical labels (sequence-to-label), a list of 1-by-T
+    categorical sequences, an N-by-R array, or a list of R-by-T arrays. Verbose output goes
+    to ``stream`` (standard output by default).
+
+    >>> import numpy as np
+    >>> from dltoolbox import *
+    >>> rng(0)
+    >>> X = [np.random.default_rng(i).standard_normal((2, 5)) for i in range(8)]
+    >>> Y = categorical(['a', 'b'] * 4)
+    >>> layers = [sequenceInputLayer(2), gruLayer(4, 'OutputMode', 'last'),
+    ...           fullyConnectedLayer(2), softmaxLayer(), classificationLayer()]
+    >>> opts = trainingOptions('adam', MaxEpochs=2, MiniBatchSize=4, Verbose=False)
+    >>> net, info = trainNetwork(X, Y, layers, opts, nargout=2)
+    >>> len(info.TrainingLoss)
+    4
+    """
+    func = "trainNetwork"
+    stream = stream or sys.stdout
+    arr, seqs, tg = _check_inputs(X, Y, layers, options, func)
+    opts = options
+    val = None
+    if opts.ValidationData is not None:
+        xv, yv = opts.ValidationData
+        vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData")
+        seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData")
+        seqmod.check_finite(vseqs, func, "ValidationData")
+        val = (vseqs, prepare_targets(yv, vseqs, vsingle, arr, func, "ValidationData"))
+    if opts.CheckpointPath and not os.path.isdir(opts.CheckpointPath):
+        raise_error(func, "InvalidCheckpointPath",
+                    f"CheckpointPath '{opts.CheckpointPath}' is not an existing folder.")
+    xp, device = resolve_environment(opts.ExecutionEnvironment, func)
+    plot = progress.ProgressPlot(tg["kind"] == "regression", stream) \
+        if opts.Plots == "training-progress" else None
+    _set_up_layers(arr, seqs, tg, opts, func, stream)
+    if val is not None:
+        if tg["kind"] == "classification":
+            vt = val[1]
+            if vt["classes"] != tg["classes"]:
+                remap = np.array([tg["classes"].index(c) for c in vt["classes"]])
+                vt["codes"] = [remap[c] for c in vt["codes"]] if vt["seq"] else \
+                    remap[vt["codes"]]
+    run = _Run(arr, opts, xp)
+
+    regression = tg["kind"] == "regression"
+    metric_name = "RMSE" if regression else "Accuracy"
+    info = progress.Struct(TrainingLoss=[], **{f"Training{metric_name}": []},
+                           ValidationLoss=[], **{f"Validation{metric_name}": []},
+                           BaseLearnRate=[])
+    verbose = opts.Verbose
+    has_val = val is not None
+    if verbose:
+        if opts.ExecutionEnvironment == "auto":
+            print(f"Training on single {device}.", file=stream)
+        print(progress.table_header(has_val, regression), file=stream)
+
+    n = len(seqs)
+    mbs = min(opts.MiniBatchSize, n)
+    gen = initializers.generator()
+    order = gen.permutation(n) if opts.Shuffle in ("once", "every-epoch") else np.arange(n)
+    mode, direction = opts.SequenceLength, opts.SequencePaddingDirection
+    pad_value = opts.SequencePaddingValue
+    start = time.perf_counter()
+    iteration = 0
+    pending = None           # the last row, printed once we know whether it is the final one
+    best = (np.inf, None, 0)  # (validation loss, snapshot, iteration)
+    bad_validations = 0
+    stop_reason = "Max epochs completed."
+    last_val = (np.nan, np.nan)
+    fcns = [] if opts.OutputFcn is None else (opts.OutputFcn if isinstance(opts.OutputFcn, list)
+                                              else [opts.OutputFcn])
+
+    def call_output_fcns(state, epoch, loss=np.nan, metric=np.nan, vl=np.nan, vm=np.nan,
+                         rate=np.nan):
+        fields = progress.Struct(Epoch=epoch, Iteration=iteration,
+                                 TimeSinceStart=time.perf_counter() - start,
+                                 TrainingLoss=loss, ValidationLoss=vl, BaseLearnRate=rate,
+                                 **{f"Training{metric_name}": metric,
+                                    f"Validation{metric_name}": vm}, State=state)
+        return any(bool(f(fields)) for f in fcns)
+
+    def print_row(row, final=False):
+        it = row[1]
+        if verbose and (it == 1 or it % opts.VerboseFrequency == 0 or row[-1] or final):
+            print(progress.table_row(*row[:-2], regression, has_val, row[-2][1], row[-2][0]),
+                  file=stream)
+
+    def validate():
+        net = SeriesNetwork(run.layers)
+        return validation_metrics(net, val[0], val[1], opts)
+
+    if fcns:
+        call_output_fcns("start", 0)
+    stopped = False
+    epoch = 0
+    for epoch in range(1, opts.MaxEpochs + 1):
+        if opts.Shuffle == "every-epoch" and epoch > 1:
+            order = gen.permutation(n)
+        rate = opts.InitialLearnRate
+        if opts.LearnRateSchedule == "piecewise":
+            rate *= opts.LearnRateDropFactor ** ((epoch - 1) // opts.LearnRateDropPeriod)
+        for idx in seqmod.mini_batches(n, mbs, keep_last=False):
+            ids = order[idx]
+            batch = [seqs[i] for i in ids]
+            s = seqmod.padded_length([b.shape[1] for b in batch], mode)
+            Xb = xp.asarray(seqmod.pad(batch, s, direction, pad_value, np.float32))
+            Tb = xp.asarray(_batch_targets(tg, ids, s, direction, pad_value, np.float32))
+            step = s if isinstance(mode, str) else mode
+            states = None
+            for c0 in range(0, s, step):
+                iteration += 1
+                Yp, backs, states = run_layers(run.layers, Xb[c0:c0 + step], True, states)
+                Tc = Tb[c0:c0 + step] if tg["seq"] else Tb
+                loss, dY, metric = run.layers[-1].loss(Yp, Tc)
+                if not np.isfinite(loss):
+                    iteration -= 1
+                    stop_reason = "Training loss is NaN or Inf."
+                    warnings.warn(f"trainNetwork: the training loss became {loss} at "
+                                  f"iteration {iteration + 1}; training stopped and the "
+                                  f"network of iteration {iteration} is returned.",
+                                  stacklevel=2)
+                    if iteration > 0:
+                        run.restore({k: to_host(v) for k, v in run.previous.items()})
+                    stopped = True
+                    break
+                _, grads = backprop_layers(backs, dY)
+                run.step(grads, rate)
+                info.TrainingLoss.append(loss)
+                info[f"Training{metric_name}"].append(metric)
+                info.BaseLearnRate.append(rate)
+                validated = has_val and (iteration == 1 or
+                                         iteration % opts.ValidationFrequency == 0)
+                vl, vm = (np.nan, np.nan)
+                if validated:
+                    vl, vm = last_val = validate()
+                    if vl < best[0]:
+                        snap = run.snapshot() if opts.OutputNetwork == \
+                            "best-validation-loss" else None
+                        best = (vl, snap, iteration)
+                        bad_validations = 0
+                    else:
+                        bad_validations += 1
+                info.ValidationLoss.append(vl)
+                info[f"Validation{metric_name}"].append(vm)
+                if pending:
+                    print_row(pending)
+                pending = [epoch, iteration, time.perf_counter() - start, metric, loss, rate,
+                           (vl, vm), validated]
+                if plot:
+                    plot.update(info)
+                if fcns and call_output_fcns("iteration", epoch, loss, metric, vl, vm, rate):
+                    stop_reason, stopped = "Stopped by OutputFcn.", True
+                elif bad_validations >= opts.ValidationPatience:
+                    stop_reason, stopped = "Met validation criterion.", True
+                if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "iteration" and \
+                        iteration % opts.CheckpointFrequency == 0:
+                    _checkpoint(run, opts.CheckpointPath, iteration)
+                if stopped:
+                    break
+            if stopped:
+                break
+        if stopped:
+            break
+        if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "epoch" and \
+                epoch % opts.CheckpointFrequency == 0:
+            _checkpoint(run, opts.CheckpointPath, iteration)
+
+    if pending:
+        if has_val and not pending[-1]:
+            vl, vm = last_val = validate()
+            info.ValidationLoss[-1], info[f"Validation{metric_name}"][-1] = vl, vm
+            pending[-2], pending[-1] = (vl, vm), True
+            if vl < best[0]:
+                best = (vl, run.snapshot() if opts.OutputNetwork == "best-validation-loss"
+                        else None, iteration)
+        print_row(pending, final=True)
+    if verbose:
+        print(progress.rule(has_val), file=stream)
+        print(f"Training finished: {stop_reason}", file=stream)
+
+    out_iteration = iteration
+    final_val = last_val
+    if opts.OutputNetwork == "best-validation-loss" and best[1] is not None:
+        run.restore(best[1])
+        out_iteration = best[2]
+        final_val = (best[0], info[f"Validation{metric_name}"][best[2] - 1])
+    if plot:
+        plot.update(info, final=True)
+    if fcns:
+        call_output_fcns("done", epoch)
+    for key in list(info):
+        info[key] = np.asarray(info[key], dtype=np.float64)
+    info.FinalValidationLoss = final_val[0] if has_val else np.nan
+    info[f"FinalValidation{metric_name}"] = final_val[1] if has_val else np.nan
+    info.OutputNetworkIteration = out_iteration
+    net = run.host_network()
+    return outputs((net, info), nargout, func)
+
+
+def _checkpoint(run, folder, iteration):
+    stamp = datetime.now().strftime("%Y_%m_%d__%H_%M_%S")
+    path = os.path.join(folder, f"net_checkpoint__{iteration}__{stamp}.pkl")
+    save(path, net=run.host_network())

@@ -1,0 +1,186 @@
+"""trainingOptions: validated, displayable training options (reference §13.1-§13.2)."""
+
+import numpy as np
+
+from .._display import matlab_value, property_block, size_text
+from .._nameval import Option, options_table, parse_name_value
+from .._validate import (check_function_or_empty, check_logical, check_one_of,
+                         check_positive_integer, check_scalar, check_text, describe)
+from ..categorical import Categorical
+from ..errors import raise_error
+from ..sequences import SEQUENCE_OPTIONS
+
+_SOLVERS = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
+            "rmsprop": "TrainingOptionsRMSProp"}
+
+# Options that only some solvers have, with per-solver defaults.
+_SOLVER_OPTIONS = {
+    "sgdm": {"Momentum": 0.9, "InitialLearnRate": 0.01},
+    "adam": {"GradientDecayFactor": 0.9, "SquaredGradientDecayFactor": 0.999,
+             "Epsilon": 1e-8, "InitialLearnRate": 0.001},
+    "rmsprop": {"SquaredGradientDecayFactor": 0.9, "Epsilon": 1e-8,
+                "InitialLearnRate": 0.001},
+}
+
+
+def _check_environment(value, func, name):
+    value = check_one_of("auto", "cpu", "gpu", "multi-gpu", "parallel")(value, func, name)
+    if value in ("multi-gpu", "parallel"):
+        raise_error(func, "NotSupported",
+                    f"ExecutionEnvironment '{value}' is not supported yet; use 'auto', 'cpu' "
+                    f"or 'gpu'.")
+    return value
+
+
+def _check_dispatch(value, func, name):
+    if check_logical(value, func, name):
+        raise_error(func, "NotSupported", "DispatchInBackground true is not supported yet.")
+    return False
+
+
+def _check_worker_load(value, func, name):
+    if value is None or (hasattr(value, "__len__") and len(value) == 0):
+        return None
+    raise_error(func, "NotSupported", "WorkerLoad is for parallel training, which is not "
+                "supported yet; leave it [].")
+
+
+def _check_validation_data(value, func, name):
+    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return tuple(value)
+    raise_error(func, "InvalidValidationData",
+                f"Invalid value for 'ValidationData'. Expected a pair (XValidation, "
+                f"YValidation), got {describe(value)}.", "type")
+
+
+def _check_path(value, func, name):
+    return check_text(value, func, name)
+
+
+_OPTIONS = options_table(
+    Option("Momentum", 0.9, check_scalar(0, 1)),
+    Option("GradientDecayFactor", 0.9, check_scalar(0, 1, hi_open=True)),
+    Option("SquaredGradientDecayFactor", 0.999, check_scalar(0, 1, hi_open=True)),
+    Option("Epsilon", 1e-8, check_scalar(0, lo_open=True)),
+    Option("InitialLearnRate", 0.01, check_scalar(0, lo_open=True)),
+    Option("LearnRateSchedule", "none", check_one_of("none", "piecewise")),
+    Option("LearnRateDropFactor", 0.1, check_scalar(0, 1)),
+    Option("LearnRateDropPeriod", 10, check_positive_integer()),
+    Option("L2Regularization", 1e-4, check_scalar(0)),
+    Option("GradientThresholdMethod", "l2norm",
+           check_one_of("l2norm", "global-l2norm", "absolute-value")),
+    Option("GradientThreshold", np.inf, check_scalar(0, lo_open=True, allow_inf=True)),
+    Option("MaxEpochs", 30, check_positive_integer()),
+    Option("MiniBatchSize", 128, check_positive_integer()),
+    Option("Verbose", True, check_logical),
+    Option("VerboseFrequency", 50, check_positive_integer()),
+    Option("ValidationData", None, _check_validation_data),
+    Option("ValidationFrequency", 50, check_positive_integer()),
+    Option("ValidationPatience", np.inf, check_positive_integer(allow_inf=True)),
+    Option("Shuffle", "once", check_one_of("once", "never", "every-epoch")),
+    Option("CheckpointPath", "", _check_path),
+    Option("CheckpointFrequency", 1, check_positive_integer()),
+    Option("CheckpointFrequencyUnit", "epoch", check_one_of("epoch", "iteration")),
+    Option("ExecutionEnvironment", "auto", _check_environment),
+    Option("WorkerLoad", None, _check_worker_load),
+    Option("OutputFcn", None, check_function_or_empty),
+    Option("Plots", "none", check_one_of("none", "training-progress")),
+    *SEQUENCE_OPTIONS,
+    Option("DispatchInBackground", False, _check_dispatch),
+    Option("ResetInputNormalization", True, check_logical),
+    Option("BatchNormalizationStatistics", "population", check_one_of("population", "moving")),
+    Option("OutputNetwork", "last-iteration",
+           check_one_of("last-iteration", "best-validation-loss")),
+)
+
+_COMMON_ORDER = [o.name for o in _OPTIONS.values() if o.name not in
+                 ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon",
+                  "InitialLearnRate")]
+# MATLAB's display puts SequencePaddingValue before SequencePaddingDirection.
+_i = _COMMON_ORDER.index("SequencePaddingDirection")
+_COMMON_ORDER[_i:_i + 2] = ["SequencePaddingValue", "SequencePaddingDirection"]
+
+
+class TrainingOptions:
+    """Options for trainNetwork; the class name says the solver, as in MATLAB."""
+
+    def __init__(self, solver, values):
+        object.__setattr__(self, "SolverName", solver)
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name):
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        raise AttributeError(f"'{type(self).__name__}' has no option '{name}'")
+
+    def __setattr__(self, name, value):
+        opt = _OPTIONS.get(name.lower())
+        if opt is None or opt.name not in self._values or opt.name != name:
+            raise_error(self.class_name(), "UnknownProperty",
+                        f"'{name}' is not an option of {self.class_name()}.")
+        self._values[name] = opt.check(value, self.class_name(), name)
+
+    def class_name(self):
+        return _SOLVERS[self.SolverName]
+
+    def display_rows(self):
+        order = list(_SOLVER_OPTIONS[self.SolverName]) + _COMMON_ORDER
+        rows = []
+        for name in order:
+            value = self._values[name]
+            if name == "ValidationData" and value is not None:
+                value = _ValidationSummary(value)
+            rows.append((name, value))
+        return rows
+
+    def __repr__(self):
+        return property_block(self.class_name(), [(None, self.display_rows())], footer=False)
+
+    __str__ = __repr__
+
+
+class _ValidationSummary:
+    def __init__(self, pair):
+        self.pair = pair
+
+    def matlab_summary(self):
+        x, y = self.pair
+        xs = f"{{{size_text((len(x), 1))} cell}}" if isinstance(x, list) else matlab_value(x)
+        if isinstance(y, Categorical):
+            ys = f"[{size_text((len(y), 1))} categorical]"
+        elif isinstance(y, list):
+            ys = f"{{{size_text((len(y), 1))} cell}}"
+        else:
+            ys = matlab_value(np.asarray(y))
+        return f"{{{xs}  {ys}}}"
+
+
+def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB name
+    """Options for training a network (MATLAB ``trainingOptions``).
+
+    >>> opts = trainingOptions('adam', 'MaxEpochs', 50, MiniBatchSize=27)
+    >>> opts.InitialLearnRate, opts.MaxEpochs, opts.MiniBatchSize
+    (0.001, 50, 27)
+    """
+    solver = check_one_of(*_SOLVERS)(solverName, "trainingOptions", "solverName")
+    given = parse_name_value("trainingOptions", args, kwargs, _OPTIONS, defaults=False)
+    own = _SOLVER_OPTIONS[solver]
+    for name in given:
+        if name in ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor",
+                    "Epsilon") and name not in own:
+            users = [s for s, o in _SOLVER_OPTIONS.items() if name in o]
+            raise_error("trainingOptions", "InvalidOptionForSolver",
+                        f"'{name}' is not an option of solver '{solver}'; it belongs to "
+                        f"{' and '.join(repr(u) for u in users)}.")
+    values = {o.name: o.default for o in _OPTIONS.values()
+              if o.name not in ("Momentum", "GradientDecayFactor",
+                                "SquaredGradientDecayFactor", "Epsilon", "InitialLearnRate")}
+    values.update(own)
+    values.update(given)
+    if values["OutputNetwork"] == "best-validation-loss" and values["ValidationData"] is None:
+        raise_error("trainingOptions", "OutputNetworkNeedsValidation",
+                    "OutputNetwork 'best-validation-loss' needs ValidationData.")
+    return TrainingOptions(solver, values)
