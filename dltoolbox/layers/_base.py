@@ -134,7 +134,7 @@ def as_matrix(value):
     """A numeric property as a 2-D array (vectors become columns)."""
     if value is None:
         return None
-    return value.reshape(-1, 1) if value.ndim == 1 else value
+    return value.reshape(-1, 1) if value.ndim < 2 else value
 
 
 def num_text(x):

@@ -140,7 +140,7 @@ class GRULayer(Layer):
                               f"'{self.ResetGateMode}')", value.shape)
         elif name == "HiddenState" and value is not None:
             value = as_matrix(value)
-            if value.shape[0] != h:
+            if value.ndim != 2 or value.shape[0] != h:
                 size_mismatch(cls, name, f"{h}×1", value.shape)
             self._initial_state = value if value.shape[1] == 1 else None
         elif name == "InputSize" and self.InputWeights is not None and \

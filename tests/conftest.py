@@ -1,0 +1,21 @@
+import numpy as np
+import pytest
+
+from dltoolbox.backend import cupy_or_none
+
+
+def pytest_collection_modifyitems(config, items):
+    no_gpu = cupy_or_none() is None
+    for item in items:
+        if "gpu" in item.keywords and no_gpu:
+            item.add_marker(pytest.mark.skip(reason="needs CuPy and an NVIDIA GPU"))
+
+
+@pytest.fixture
+def rs():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request):
+    return np if request.param == "numpy" else cupy_or_none()
