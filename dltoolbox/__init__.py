@@ -4,15 +4,29 @@
 """
 
 from .categorical import Categorical, categorical, categories, countcats
-from .errors import DLToolboxError, DLTypeError, DLValueError
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
+from .errors import DLToolboxError, DLTypeError, DLValueError
 from .initializers import rng
 from .io import load, save
 from .layer_array import LayerArray, disp
-from .layers import (classificationLayer, dropoutLayer, fullyConnectedLayer, gruLayer,
-                     regressionLayer, sequenceInputLayer, softmaxLayer)
-from .network import (SeriesNetwork, assembleNetwork, classify, classifyAndUpdateState,
-                      predict, predictAndUpdateState, resetState)
+from .layers import (
+                     classificationLayer,
+                     dropoutLayer,
+                     fullyConnectedLayer,
+                     gruLayer,
+                     regressionLayer,
+                     sequenceInputLayer,
+                     softmaxLayer,
+)
+from .network import (
+                     SeriesNetwork,
+                     assembleNetwork,
+                     classify,
+                     classifyAndUpdateState,
+                     predict,
+                     predictAndUpdateState,
+                     resetState,
+)
 from .training import trainingOptions, trainNetwork
 
 __version__ = "0.1.0"

@@ -72,7 +72,7 @@ def property_block(class_name, groups, footer=True):
     """
     width = max(len(n) for _, rows in groups for n, _ in rows) + 4
     lines = [f"  {class_name} with properties:", ""]
-    for i, (title, rows) in enumerate(groups):
+    for title, rows in groups:
         if title is not None:
             lines += ["", f"   {title}"]
         lines += [f"{name:>{width}}: {matlab_value(v)}" for name, v in rows]

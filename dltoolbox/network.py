@@ -19,8 +19,12 @@ from .backend import get_xp, resolve_environment, to_host
 from .categorical import Categorical
 from .errors import raise_error
 from .layer_array import LayerArray
-from .layers import (ClassificationOutputLayer, GRULayer, Layer, RegressionOutputLayer,
-                     SequenceInputLayer)
+from .layers import (
+    ClassificationOutputLayer,
+    GRULayer,
+    Layer,
+    SequenceInputLayer,
+)
 
 
 def _check_acceleration(value, func, name):

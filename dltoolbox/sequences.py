@@ -10,8 +10,7 @@ Padding is never masked.
 import numpy as np
 
 from ._nameval import Option
-from ._validate import (check_one_of, check_positive_integer, check_scalar, describe,
-                        is_real_number)
+from ._validate import check_one_of, check_positive_integer, check_scalar, describe, is_real_number
 from .errors import raise_error
 
 

@@ -10,9 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dltoolbox import (LayerArray, assembleNetwork, classificationLayer, disp, dropoutLayer,
-                       fullyConnectedLayer, gruLayer, regressionLayer, sequenceInputLayer,
-                       softmaxLayer, trainingOptions)
+from dltoolbox import (
+    LayerArray,
+    assembleNetwork,
+    classificationLayer,
+    disp,
+    dropoutLayer,
+    fullyConnectedLayer,
+    gruLayer,
+    regressionLayer,
+    sequenceInputLayer,
+    softmaxLayer,
+    trainingOptions,
+)
 from dltoolbox._display import short_number
 
 GOLDEN = Path(__file__).with_name("golden")

@@ -10,8 +10,15 @@ import itertools
 import numpy as np
 import pytest
 
-from dltoolbox import (classificationLayer, dropoutLayer, fullyConnectedLayer, gruLayer,
-                       regressionLayer, sequenceInputLayer, softmaxLayer)
+from dltoolbox import (
+    classificationLayer,
+    dropoutLayer,
+    fullyConnectedLayer,
+    gruLayer,
+    regressionLayer,
+    sequenceInputLayer,
+    softmaxLayer,
+)
 
 MODES = ["after-multiplication", "before-multiplication", "recurrent-bias-after-multiplication"]
 PAIRS = list(itertools.product(["sigmoid", "hard-sigmoid"], ["tanh", "softsign"]))

@@ -5,8 +5,15 @@ import itertools
 import numpy as np
 import pytest
 
-from dltoolbox import (assembleNetwork, fullyConnectedLayer, gruLayer, predict,
-                       predictAndUpdateState, regressionLayer, sequenceInputLayer)
+from dltoolbox import (
+    assembleNetwork,
+    fullyConnectedLayer,
+    gruLayer,
+    predict,
+    predictAndUpdateState,
+    regressionLayer,
+    sequenceInputLayer,
+)
 from tests.reference.onnx_rnn import onnx_gru
 
 MODES = ["after-multiplication", "before-multiplication", "recurrent-bias-after-multiplication"]

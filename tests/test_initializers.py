@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dltoolbox import initializers, gruLayer, rng, fullyConnectedLayer
+from dltoolbox import fullyConnectedLayer, gruLayer, initializers, rng
 
 
 @pytest.mark.parametrize("d,h", [(12, 100), (40, 30)])

@@ -4,9 +4,20 @@ import numpy as np
 import pytest
 
 import dltoolbox
-from dltoolbox import (DLToolboxError, assembleNetwork, classificationLayer, classify,
-                       dropoutLayer, fullyConnectedLayer, gruLayer, predict, regressionLayer,
-                       sequenceInputLayer, softmaxLayer, trainingOptions)
+from dltoolbox import (
+    DLToolboxError,
+    assembleNetwork,
+    classificationLayer,
+    classify,
+    dropoutLayer,
+    fullyConnectedLayer,
+    gruLayer,
+    predict,
+    regressionLayer,
+    sequenceInputLayer,
+    softmaxLayer,
+    trainingOptions,
+)
 from dltoolbox.layers.classification import _OPTIONS as CLASS_OPTS
 from dltoolbox.layers.dropout import _OPTIONS as DROPOUT_OPTS
 from dltoolbox.layers.fully_connected import _OPTIONS as FC_OPTS

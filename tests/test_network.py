@@ -5,9 +5,20 @@ import warnings
 import numpy as np
 import pytest
 
-from dltoolbox import (DLToolboxError, assembleNetwork, categorical, classificationLayer,
-                       classify, dropoutLayer, fullyConnectedLayer, gruLayer, predict,
-                       regressionLayer, sequenceInputLayer, softmaxLayer)
+from dltoolbox import (
+    DLToolboxError,
+    assembleNetwork,
+    categorical,
+    classificationLayer,
+    classify,
+    dropoutLayer,
+    fullyConnectedLayer,
+    gruLayer,
+    predict,
+    regressionLayer,
+    sequenceInputLayer,
+    softmaxLayer,
+)
 
 
 def layers(rs, d=3, h=4, k=2, output_mode="last", classes=("a", "b"), dtype=np.float32):

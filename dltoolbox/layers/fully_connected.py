@@ -2,8 +2,13 @@
 
 from .. import initializers
 from .._nameval import Option, options_table
-from .._validate import (check_initializer, check_numeric_array, check_positive_integer,
-                         check_scalar, check_text)
+from .._validate import (
+    check_initializer,
+    check_numeric_array,
+    check_positive_integer,
+    check_scalar,
+    check_text,
+)
 from ..backend import get_xp
 from ..errors import raise_error
 from ._base import Layer, as_matrix, num_text, size_mismatch

@@ -27,8 +27,15 @@ import numpy as np
 
 from .. import initializers
 from .._nameval import Option, options_table
-from .._validate import (check_factor, check_initializer, check_logical, check_numeric_array,
-                         check_one_of, check_positive_integer, check_text)
+from .._validate import (
+    check_factor,
+    check_initializer,
+    check_logical,
+    check_numeric_array,
+    check_one_of,
+    check_positive_integer,
+    check_text,
+)
 from ..backend import get_xp
 from ..errors import raise_error
 from . import _gru_kernels as kernels

@@ -12,8 +12,13 @@ standard deviation, N, documented choice). For vector sequences 'auto', 'channel
 import numpy as np
 
 from .._nameval import Option, options_table
-from .._validate import (check_logical, check_numeric_array, check_one_of,
-                         check_positive_integer, check_text)
+from .._validate import (
+    check_logical,
+    check_numeric_array,
+    check_one_of,
+    check_positive_integer,
+    check_text,
+)
 from ..backend import get_xp
 from ..errors import raise_error
 from ._base import Layer

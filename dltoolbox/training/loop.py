@@ -22,8 +22,15 @@ from ..categorical import Categorical, categorical
 from ..errors import raise_error
 from ..io import save
 from ..layers import ClassificationOutputLayer, GRULayer
-from ..network import (SeriesNetwork, backprop_layers, check_layer_array, infer, outputs,
-                       run_layers, time_output)
+from ..network import (
+    SeriesNetwork,
+    backprop_layers,
+    check_layer_array,
+    infer,
+    outputs,
+    run_layers,
+    time_output,
+)
 from . import progress
 from .options import TrainingOptions
 from .solvers import Solver, regularize_and_clip
@@ -210,7 +217,7 @@ class _Run:
 
     def host_network(self):
         layers = []
-        for i, layer in enumerate(self.layers):
+        for layer in self.layers:
             layer = layer.copy()
             for name in layer.learnable_names():
                 object.__setattr__(layer, name, to_host(getattr(layer, name)).copy())

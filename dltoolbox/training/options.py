@@ -4,8 +4,15 @@ import numpy as np
 
 from .._display import matlab_value, property_block, size_text
 from .._nameval import Option, options_table, parse_name_value
-from .._validate import (check_function_or_empty, check_logical, check_one_of,
-                         check_positive_integer, check_scalar, check_text, describe)
+from .._validate import (
+    check_function_or_empty,
+    check_logical,
+    check_one_of,
+    check_positive_integer,
+    check_scalar,
+    check_text,
+    describe,
+)
 from ..categorical import Categorical
 from ..errors import raise_error
 from ..sequences import SEQUENCE_OPTIONS
