@@ -183,7 +183,7 @@ class _Run:
         self.l2_factor = {}
         for i, name in self.keys:
             layer = layers[i]
-            arr = xp.asarray(getattr(layer, name), dtype=np.float32)
+            arr = xp.array(getattr(layer, name), dtype=np.float32, copy=True)
             object.__setattr__(layer, name, arr)
             for table, kind in ((self.lr_factor, "LearnRateFactor"),
                                 (self.l2_factor, "L2Factor")):
