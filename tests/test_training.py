@@ -8,10 +8,23 @@ import warnings
 import numpy as np
 import pytest
 
-from dltoolbox import (DLToolboxError, assembleNetwork, categorical, classificationLayer,
-                       classify, fullyConnectedLayer, gruLayer, load, predict,
-                       regressionLayer, rng, sequenceInputLayer, softmaxLayer, trainingOptions,
-                       trainNetwork)
+from dltoolbox import (
+    DLToolboxError,
+    assembleNetwork,
+    categorical,
+    classificationLayer,
+    classify,
+    fullyConnectedLayer,
+    gruLayer,
+    load,
+    predict,
+    regressionLayer,
+    rng,
+    sequenceInputLayer,
+    softmaxLayer,
+    trainingOptions,
+    trainNetwork,
+)
 from dltoolbox.training import progress
 
 
