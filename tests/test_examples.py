@@ -1,0 +1,29 @@
+"""The examples run end to end (the main job is README command 1)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_japanese_vowels_gru_reaches_matlab_accuracy():
+    net, acc = load("sequence_classification").main(seed=0, verbose=False)
+    assert acc >= 0.94
+    assert net.Layers[-1].description() == "crossentropyex with '1' and 8 other classes"
+
+
+def test_time_series_forecasting_runs(tmp_path):
+    closed, opened = load("time_series_forecasting").main(max_epochs=40,
+                                                          plot_path=str(tmp_path / "f.png"))
+    # the test segment swings over about +-600 around its level
+    assert np.isfinite(closed) and np.isfinite(opened)
+    assert opened < 300
