@@ -19,3 +19,13 @@ def rs():
 @pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
 def xp(request):
     return np if request.param == "numpy" else cupy_or_none()
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def kernel_path(request, monkeypatch):
+    """Run a test on the plain NumPy GRU path and on the numba fast path."""
+    from dltoolbox.layers import _gru_kernels
+    if request.param == "numba" and _gru_kernels.fused is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_gru_kernels, "FAST", request.param == "numba")
+    return request.param

@@ -20,6 +20,9 @@ from dltoolbox import (
     softmaxLayer,
 )
 
+# every test here runs on the plain NumPy path and on the numba path
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 MODES = ["after-multiplication", "before-multiplication", "recurrent-bias-after-multiplication"]
 PAIRS = list(itertools.product(["sigmoid", "hard-sigmoid"], ["tanh", "softsign"]))
 EPS = 1e-6

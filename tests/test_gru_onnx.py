@@ -16,6 +16,9 @@ from dltoolbox import (
 )
 from tests.reference.onnx_rnn import onnx_gru
 
+# every test here runs on the plain NumPy path and on the numba path
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 MODES = ["after-multiplication", "before-multiplication", "recurrent-bias-after-multiplication"]
 PAIRS = list(itertools.product(["sigmoid", "hard-sigmoid"], ["tanh", "softsign"]))
 SIZES = [(3, 4, 5), (12, 16, 9), (7, 33, 2)]   # (D, H, T)

@@ -3,10 +3,24 @@
 import numpy as np
 import pytest
 
-from dltoolbox import (DLToolboxError, assembleNetwork, classificationLayer, classify,
-                       classifyAndUpdateState, fullyConnectedLayer, gruLayer, predict,
-                       predictAndUpdateState, regressionLayer, resetState, sequenceInputLayer,
-                       softmaxLayer)
+from dltoolbox import (
+    DLToolboxError,
+    assembleNetwork,
+    classificationLayer,
+    classify,
+    classifyAndUpdateState,
+    fullyConnectedLayer,
+    gruLayer,
+    predict,
+    predictAndUpdateState,
+    regressionLayer,
+    resetState,
+    sequenceInputLayer,
+    softmaxLayer,
+)
+
+# every test here runs on the plain NumPy path and on the numba path
+pytestmark = pytest.mark.usefixtures("kernel_path")
 
 MODES = ["after-multiplication", "before-multiplication", "recurrent-bias-after-multiplication"]
 

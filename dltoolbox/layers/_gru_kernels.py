@@ -8,17 +8,41 @@ Work per call: one GEMM for the input projections of all steps; per step one rec
 GEMM (against a contiguous copy of R^T, the orientation BLAS prefers) and the gate math on
 preallocated buffers; backward: one GEMM per step for dh_{t-1}, then one GEMM each for
 dW, dR and dX over all steps.
+
+The per-step gate math has two implementations with the same equations: plain array
+operations (NumPy or CuPy; always available, the reference) and, for NumPy arrays when
+numba is installed, fused kernels from _gru_numba (one pass over the gates per step).
 """
 
+import os
 from collections import namedtuple
+
+import numpy as np
 
 from ..backend import get_xp
 from ._activations import ACTIVATIONS
 
+try:
+    if os.environ.get("DLTOOLBOX_KERNELS", "").lower() == "numpy":
+        raise ImportError("numba kernels disabled by DLTOOLBOX_KERNELS=numpy")
+    from . import _gru_numba as fused
+except ImportError:
+    fused = None
+
 GRUParams = namedtuple("GRUParams", "W R b mode gate state")
+
+FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
 
 AFTER, BEFORE, RBIAS = ("after-multiplication", "before-multiplication",
                         "recurrent-bias-after-multiplication")
+
+
+def _use_fused(xp):
+    return FAST and fused is not None and xp is np
+
+
+def _codes(p):
+    return int(p.gate == "hard-sigmoid"), int(p.state == "softsign")
 
 
 def forward(p, X, h0, need_cache=True):
@@ -27,42 +51,55 @@ def forward(p, X, h0, need_cache=True):
     T, B, D = X.shape
     H = p.R.shape[1]
     H2 = 2 * H
-    gate_fn, _ = ACTIVATIONS[p.gate]
-    state_fn, _ = ACTIVATIONS[p.state]
     dtype = X.dtype
 
     gx = xp.matmul(X.reshape(T * B, D), p.W.T).reshape(T, B, 3 * H)
     gx += p.b[:3 * H]
     hs = xp.empty((T + 1, B, H), dtype=dtype)
     hs[0] = h0
-    gates = xp.empty((T, B, 3 * H), dtype=dtype) if need_cache else \
-        xp.empty((1, B, 3 * H), dtype=dtype)
+    steps = T if need_cache else 1
+    gates = xp.empty((steps, B, 3 * H), dtype=dtype)
     # 'after'/'rbias': keep R_h h_{t-1} (+ b_Rh) for dr; 'before': keep r * h_{t-1} for dR_h.
-    aux = xp.empty((T if need_cache else 1, B, H), dtype=dtype)
-    gh = xp.empty((B, 3 * H), dtype=dtype)
-
+    aux = xp.empty((steps, B, H), dtype=dtype)
     if p.mode == BEFORE:
         r_rz_t = xp.ascontiguousarray(p.R[:H2].T)
         r_n_t = xp.ascontiguousarray(p.R[H2:].T)
+        gh = xp.empty((B, H2), dtype=dtype)
+        ghn = xp.empty((B, H), dtype=dtype)
     else:
         r_t = xp.ascontiguousarray(p.R.T)
-        b_rec = p.b[3 * H:] if p.mode == RBIAS else None
+        gh = xp.empty((B, 3 * H), dtype=dtype)
+        b_rec = p.b[3 * H:] if p.mode == RBIAS else xp.zeros(3 * H, dtype=dtype)
 
+    if _use_fused(xp):
+        k_ = fused.kernels(dtype)
+        gate, state = _codes(p)
+        for t in range(T):
+            k = t if need_cache else 0
+            if p.mode == BEFORE:
+                np.matmul(hs[t], r_rz_t, out=gh)
+                k_["forward_before_rz"](gx[t], gh, hs[t], gates[k], aux[k], gate)
+                np.matmul(aux[k], r_n_t, out=ghn)
+                k_["forward_before_n"](gx[t], ghn, hs[t], gates[k], hs[t + 1], state)
+            else:
+                np.matmul(hs[t], r_t, out=gh)
+                k_["forward_after"](gx[t], gh, b_rec, hs[t], gates[k], aux[k], hs[t + 1],
+                                    gate, state)
+        return hs, (gates, aux)
+
+    gate_fn, _ = ACTIVATIONS[p.gate]
+    state_fn, _ = ACTIVATIONS[p.state]
     for t in range(T):
-        g = gates[t if need_cache else 0]
-        a = aux[t if need_cache else 0]
-        h_prev = hs[t]
+        k = t if need_cache else 0
+        g, a, h_prev = gates[k], aux[k], hs[t]
         if p.mode == BEFORE:
-            xp.matmul(h_prev, r_rz_t, out=gh[:, :H2])
+            xp.matmul(h_prev, r_rz_t, out=gh)
         else:
             xp.matmul(h_prev, r_t, out=gh)
-            if b_rec is not None:
-                gh += b_rec
+            gh += b_rec
         xp.add(gx[t, :, :H2], gh[:, :H2], out=g[:, :H2])
         gate_fn(g[:, :H2])
-        r = g[:, :H]
-        z = g[:, H:H2]
-        n = g[:, H2:]
+        r, z, n = g[:, :H], g[:, H:H2], g[:, H2:]
         if p.mode == BEFORE:
             xp.multiply(r, h_prev, out=a)
             xp.matmul(a, r_n_t, out=n)
@@ -84,16 +121,24 @@ def backward(p, X, hs, cache, dY, last):
     gates, aux = cache
     T, B, D = X.shape
     H = p.R.shape[1]
+    dtype = X.dtype
+    dgx = xp.empty((T, B, 3 * H), dtype=dtype)     # d(pre-activation), input side
+    if _use_fused(xp):
+        dh, dgh_n = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
+    else:
+        dh, dgh_n = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx)
+    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh_n, dh)
+
+
+def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
+    T, B, _ = dgx.shape
+    H = p.R.shape[1]
     H2 = 2 * H
     _, d_gate = ACTIVATIONS[p.gate]
     _, d_state = ACTIVATIONS[p.state]
-    dtype = X.dtype
-
-    dgx = xp.empty((T, B, 3 * H), dtype=dtype)     # d(pre-activation), input side
-    dgh_n = xp.empty((T, B, H), dtype=dtype)       # n-block of the recurrent-side gradient
-    dh = xp.zeros((B, H), dtype=dtype)
-    R_rz = p.R[:H2]
-    R_n = p.R[H2:]
+    dgh_n = xp.empty((T, B, H), dtype=dgx.dtype)   # n-block of the recurrent-side gradient
+    dh = xp.zeros((B, H), dtype=dgx.dtype)
+    R_rz, R_n = p.R[:H2], p.R[H2:]
     for t in range(T - 1, -1, -1):
         if not last:
             dh += dY[t]
@@ -124,20 +169,62 @@ def backward(p, X, hs, cache, dY, last):
             dh_prev += xp.matmul(d[:, :H2], R_rz)
             dh_prev += xp.matmul(dgh_n[t], R_n)
         dh = dh_prev
+    return dh, dgh_n
 
+
+def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
+    T, B, _ = dgx.shape
+    H = p.R.shape[1]
+    H2 = 2 * H
+    gate, state = _codes(p)
+    dtype = dgx.dtype
+    k_ = fused.kernels(dtype)
+    dh = np.zeros((B, H), dtype=dtype)
+    dhz = np.empty((B, H), dtype=dtype)
+    mm = np.empty((B, H), dtype=dtype)
+    none = np.zeros((1, 1), dtype=dtype)
+    if p.mode == BEFORE:
+        R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
+        d_rh = np.empty((B, H), dtype=dtype)
+    else:
+        dgh = np.empty((T, B, 3 * H), dtype=dtype)
+    for t in range(T - 1, -1, -1):
+        if last:
+            dy, has_dy = (dY, True) if t == T - 1 else (none, False)
+        else:
+            dy, has_dy = dY[t], True
+        if p.mode == BEFORE:
+            k_["backward_before_n"](dh, dy, has_dy, gates[t], hs[t], dgx[t], dhz, gate, state)
+            np.matmul(dgx[t, :, H2:], R_n, out=d_rh)
+            k_["backward_before_r"](d_rh, gates[t], hs[t], dgx[t], dhz, gate)
+            np.matmul(dgx[t, :, :H2], R_rz, out=mm)
+        else:
+            k_["backward_after"](dh, dy, has_dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], dhz,
+                                 gate, state)
+            np.matmul(dgh[t], p.R, out=mm)
+        np.add(dhz, mm, out=dh)
+    return dh, (None if p.mode == BEFORE else dgh[:, :, H2:])
+
+
+def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh_n, dh):
+    """Weight, bias and input gradients: one GEMM each over all time steps."""
+    T, B, D = X.shape
+    H = p.R.shape[1]
+    H2 = 2 * H
     d2 = dgx.reshape(T * B, 3 * H)
     dW = xp.matmul(d2.T, X.reshape(T * B, D))
     dX = xp.matmul(d2, p.W).reshape(T, B, D)
     h_prev_all = hs[:T].reshape(T * B, H)
     dR = xp.empty_like(p.R)
     xp.matmul(d2[:, :H2].T, h_prev_all, out=dR[:H2])
-    n_input = aux.reshape(T * B, H) if p.mode == BEFORE else h_prev_all
-    n_grad = d2[:, H2:] if p.mode == BEFORE else dgh_n.reshape(T * B, H)
+    if p.mode == BEFORE:
+        n_input, n_grad = aux.reshape(T * B, H), d2[:, H2:]
+    else:
+        n_input, n_grad = h_prev_all, dgh_n.reshape(T * B, H)
     xp.matmul(n_grad.T, n_input, out=dR[H2:])
     db = d2.sum(axis=0)
     if p.mode == RBIAS:
-        db_rec = xp.concatenate([db[:H2], dgh_n.reshape(T * B, H).sum(axis=0)])
-        db = xp.concatenate([db, db_rec])
+        db = xp.concatenate([db, db[:H2], n_grad.sum(axis=0)])
     grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db.reshape(-1, 1),
              "HiddenState": dh}
     return dX, grads
