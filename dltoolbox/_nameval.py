@@ -47,7 +47,30 @@ def canonical_name(func, name, table):
     return opt.name
 
 
+_MEMO = {}
+_MEMO_SIZE = 256
+
+
 def parse_name_value(func, args, kwargs, table, defaults=True):
+    """Parse name-value arguments (see :func:`_parse`), remembering hashable calls.
+
+    A closed loop calls e.g. ``predictAndUpdateState(net, y, 'ExecutionEnvironment', 'cpu')``
+    thousands of times with the same options; those are parsed once. Returns a new dict.
+    """
+    try:
+        key = (func, id(table), args, tuple(kwargs.items()), defaults)
+        hit = _MEMO.get(key)
+    except TypeError:            # an unhashable value (an array, a list): parse every time
+        return _parse(func, args, kwargs, table, defaults)
+    if hit is None:
+        hit = _parse(func, args, kwargs, table, defaults)
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = hit
+    return dict(hit)
+
+
+def _parse(func, args, kwargs, table, defaults=True):
     """Parse ``args`` (Name, Value, ...) and ``kwargs`` against ``table``.
 
     Returns a dict of canonical name -> validated value; with ``defaults`` the options not
@@ -55,7 +78,7 @@ def parse_name_value(func, args, kwargs, table, defaults=True):
 
     >>> from dltoolbox._validate import check_one_of
     >>> t = options_table(Option("OutputMode", "sequence", check_one_of("sequence", "last")))
-    >>> parse_name_value("f", ("outputmode", "LAST"), {}, t)
+    >>> _parse("f", ("outputmode", "LAST"), {}, t)
     {'OutputMode': 'last'}
     """
     if len(args) % 2:

@@ -162,7 +162,12 @@ def check_function_or_empty(value, func, name):
 
 
 def check_numeric_array(value, func, name):
-    """Any real numeric array (or []); returned as a float ndarray, or None when empty."""
+    """Any real numeric array (or []); returned as a read-only float copy, or None when empty.
+
+    The copy gives MATLAB's value semantics (changing the caller's array later does not
+    change the property), and read-only storage keeps forms derived from it valid: assign
+    a new array to change a property.
+    """
     if value is None:
         return None
     if isinstance(value, (str, bool)) or callable(value):
@@ -179,6 +184,6 @@ def check_numeric_array(value, func, name):
         _bad(func, name, "a real numeric array", value, "type")
     if not np.isfinite(arr).all():
         _bad(func, name, "finite values", value)
-    if arr.dtype.kind != "f":
-        arr = arr.astype(np.float32)
+    arr = np.array(arr, dtype=arr.dtype if arr.dtype.kind == "f" else np.float32)
+    arr.setflags(write=False)
     return arr

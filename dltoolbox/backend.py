@@ -40,7 +40,7 @@ def get_xp(*arrays):
     'numpy'
     """
     for a in arrays:
-        if type(a).__module__.startswith("cupy"):
+        if type(a) is not np.ndarray and type(a).__module__.startswith("cupy"):
             return cupy_or_none()
     return np
 

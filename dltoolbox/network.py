@@ -15,7 +15,7 @@ from . import sequences as seqmod
 from ._display import series_network_text
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_one_of, check_positive_integer, describe
-from .backend import get_xp, resolve_environment, to_host
+from .backend import cupy_or_none, get_xp, resolve_environment, to_host
 from .categorical import Categorical
 from .errors import raise_error
 from .layer_array import LayerArray
@@ -173,6 +173,7 @@ class SeriesNetwork:
         return time_output(self.Layers)
 
     def dtype(self):
+        """The compute type: that of the first learnable (float32 unless set otherwise)."""
         for layer in self.Layers:
             for name in layer.learnable_names():
                 value = getattr(layer, name)
@@ -184,13 +185,20 @@ class SeriesNetwork:
         return [i for i, layer in enumerate(self.Layers) if isinstance(layer, GRULayer)]
 
     def with_states(self, states):
-        """A new network whose recurrent layers store ``states`` ((B, H) per index)."""
-        layers = list(self.Layers)
+        """A new network whose recurrent layers store ``states`` ((B, H) per index).
+
+        Only the recurrent layers are copied; learnable arrays are shared.
+        """
+        layers = LayerArray.__new__(LayerArray)
+        list.extend(layers, self.Layers)
         for i, h in states.items():
             layer = layers[i].copy()
-            object.__setattr__(layer, "HiddenState", to_host(h).T.copy())
-            layers[i] = layer
-        return SeriesNetwork(layers)
+            object.__setattr__(layer, "HiddenState", np.array(to_host(h).T))
+            list.__setitem__(layers, i, layer)
+        net = object.__new__(SeriesNetwork)
+        object.__setattr__(net, "Layers", layers)
+        object.__setattr__(net, "_dtype", self.__dict__.get("_dtype") or self.dtype())
+        return net
 
 
 def assembleNetwork(layers):  # noqa: N802 - MATLAB name
@@ -240,6 +248,8 @@ def infer(net, X, opts, func):
     last mini-batch as {layer index: (B, H)}).
     """
     _check_net(net, func)
+    if _one_sequence_on_cpu(X, opts):
+        return _infer_one(net, X, func)
     seqs, single = seqmod.to_sequences(X, func)
     input_layer = net.Layers[0]
     seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name)
@@ -274,6 +284,30 @@ def infer(net, X, opts, func):
     else:
         out = np.concatenate(results, axis=0)
     return out, single, states
+
+
+def _one_sequence_on_cpu(X, opts):
+    """One C-by-T NumPy array whose result cannot depend on padding or chunks."""
+    return (type(X) is np.ndarray and X.ndim == 2 and X.dtype.kind == "f" and X.shape[1] > 0
+            and opts["ExecutionEnvironment"] != "gpu" and isinstance(opts["SequenceLength"], str)
+            and (opts["ExecutionEnvironment"] == "cpu" or cupy_or_none() is None))
+
+
+def _infer_one(net, X, func):
+    """infer() for one observation: no batching, padding or trimming to do.
+
+    This is the path of closed-loop forecasting, one time step per call; it does only
+    the checks that this input needs.
+    """
+    layers = net.Layers
+    input_layer = list.__getitem__(layers, 0)
+    if X.shape[0] != input_layer.InputSize:
+        seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name)
+    dtype = net.__dict__.get("_dtype") or net.dtype()
+    x = np.ascontiguousarray(X.T, dtype=dtype).reshape(X.shape[1], 1, X.shape[0])
+    Y, _, states = run_layers(layers, x, False, None)
+    out = Y[:, 0, :].T.copy() if Y.ndim == 3 else Y
+    return out, True, states
 
 
 def predict(net, X, *args, **kwargs):

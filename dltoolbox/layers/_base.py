@@ -7,8 +7,6 @@ solver does. Data layout inside: ``(T, B, C)`` for sequences (row-major, so its 
 MATLAB's C-by-B-by-T array) and ``(B, C)`` once the time dimension is gone.
 """
 
-import copy
-
 import numpy as np
 
 from .._display import matlab_value, property_block
@@ -59,14 +57,25 @@ class Layer:
         value = opt.check(value, cls, name) if opt.check else value
         value = self._check_property(name, value)
         object.__setattr__(self, name, value)
+        self.__dict__.pop("_cache", None)   # forms derived from the old values
 
     def _check_property(self, name, value):
         """Hook for checks that involve other properties (sizes); returns the value."""
         return value
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_cache", None)          # derived forms are rebuilt after loading
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
     def copy(self):
-        """A copy whose learnables can be replaced without touching this layer."""
-        return copy.copy(self)
+        """A shallow copy: learnable arrays are shared until replaced."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     # -- display ---------------------------------------------------------------------
     def type_name(self):
@@ -103,6 +112,10 @@ class Layer:
 
     def reset_state(self):
         """Restore the initial recurrent state (stateless layers: nothing)."""
+
+    def learnables_changed(self):
+        """Drop forms derived from the learnables (the solver updated them in place)."""
+        self.__dict__.pop("_cache", None)
 
     def matlab_summary(self):
         return f"[1{chr(0xd7)}1 {type(self).__name__}]"

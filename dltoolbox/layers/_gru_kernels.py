@@ -29,7 +29,25 @@ try:
 except ImportError:
     fused = None
 
-GRUParams = namedtuple("GRUParams", "W R b mode gate state")
+GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec")
+
+
+def make_params(W, R, b, mode, gate, state):
+    """GRUParams with the derived forms the time loop needs, computed once.
+
+    r_t: contiguous R^T (or (R_rz^T, R_h^T) for 'before-multiplication'); b_rec: the
+    recurrent bias of 'recurrent-bias-after-multiplication' (zeros for 'after').
+    """
+    xp = get_xp(W)
+    b = b.reshape(-1)
+    H = R.shape[1]
+    if mode == BEFORE:
+        r_t = (xp.ascontiguousarray(R[:2 * H].T), xp.ascontiguousarray(R[2 * H:].T))
+        b_rec = None
+    else:
+        r_t = xp.ascontiguousarray(R.T)
+        b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
+    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec)
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
 
@@ -52,6 +70,14 @@ def forward(p, X, h0, need_cache=True):
     H = p.R.shape[1]
     H2 = 2 * H
     dtype = X.dtype
+    if B == 1 and not need_cache and _use_fused(xp):
+        hs = np.empty((T + 1, 1, H), dtype=dtype)
+        hs[0] = h0
+        b_rec = p.b_rec if p.b_rec is not None else np.zeros(3 * H, dtype=dtype)
+        fused.kernels(dtype)["one_observation"](
+            p.W, p.R, p.b, b_rec, X.reshape(T, D), hs.reshape(T + 1, H), *_codes(p),
+            p.mode == BEFORE)
+        return hs, None
 
     gx = xp.matmul(X.reshape(T * B, D), p.W.T).reshape(T, B, 3 * H)
     gx += p.b[:3 * H]
@@ -61,15 +87,14 @@ def forward(p, X, h0, need_cache=True):
     gates = xp.empty((steps, B, 3 * H), dtype=dtype)
     # 'after'/'rbias': keep R_h h_{t-1} (+ b_Rh) for dr; 'before': keep r * h_{t-1} for dR_h.
     aux = xp.empty((steps, B, H), dtype=dtype)
+    b_rec = p.b_rec
     if p.mode == BEFORE:
-        r_rz_t = xp.ascontiguousarray(p.R[:H2].T)
-        r_n_t = xp.ascontiguousarray(p.R[H2:].T)
+        r_rz_t, r_n_t = p.r_t
         gh = xp.empty((B, H2), dtype=dtype)
         ghn = xp.empty((B, H), dtype=dtype)
     else:
-        r_t = xp.ascontiguousarray(p.R.T)
+        r_t = p.r_t
         gh = xp.empty((B, 3 * H), dtype=dtype)
-        b_rec = p.b[3 * H:] if p.mode == RBIAS else xp.zeros(3 * H, dtype=dtype)
 
     if _use_fused(xp):
         k_ = fused.kernels(dtype)

@@ -4,7 +4,9 @@ Used by _gru_kernels when numba imports (the ``fast`` extra) and the arrays are 
 arrays; the plain NumPy path computes the same equations and stays the reference. Each
 kernel loops over contiguous 1-D slices (one gate block of one observation), the shape
 LLVM vectorizes; the matrix products stay in BLAS. ``kernels(dtype)`` returns the set
-compiled for float32 or float64, with that type's constants.
+compiled for float32 or float64, with that type's constants (typed constants and a
+compile-time choice of tanh keep float32 loops in float32 lanes); compiled code is cached
+on disk.
 
 Scalar libm calls (math.tanh) keep loops from vectorizing, so the float32 kernels use a
 rational approximation of tanh made of arithmetic only: odd degree-13 numerator over even
@@ -25,7 +27,7 @@ _TANH_NUM = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
              -2.76076847742355e-16)
 _TANH_DEN = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
              1.19825839466702e-06)
-_JIT = {"fastmath": True, "error_model": "numpy"}
+_JIT = {"fastmath": True, "error_model": "numpy", "cache": True}
 
 
 @lru_cache(maxsize=2)
@@ -38,7 +40,7 @@ def kernels(dtype):
     b0, b2, b4, b6 = (f(c) for c in _TANH_DEN)
     zero, half, one, fifth = f(0), f(0.5), f(1), f(0.2)
 
-    @njit(inline="always", **_JIT)
+    @njit(inline="always", fastmath=True, error_model="numpy")
     def tanh(x):
         if not approx:
             return math.tanh(x)
@@ -48,25 +50,25 @@ def kernels(dtype):
         q = ((b6 * x2 + b4) * x2 + b2) * x2 + b0
         return x * p / q
 
-    @njit(inline="always", **_JIT)
+    @njit(inline="always", fastmath=True, error_model="numpy")
     def gate_fn(a, code):
         if code == 0:
             return half * tanh(half * a) + half
         return min(max(fifth * a + half, zero), one)
 
-    @njit(inline="always", **_JIT)
+    @njit(inline="always", fastmath=True, error_model="numpy")
     def d_gate(y, code):
         if code == 0:
             return y * (one - y)
         return fifth if (y > zero and y < one) else zero
 
-    @njit(inline="always", **_JIT)
+    @njit(inline="always", fastmath=True, error_model="numpy")
     def state_fn(a, code):
         if code == 0:
             return tanh(a)
         return a / (one + abs(a))
 
-    @njit(inline="always", **_JIT)
+    @njit(inline="always", fastmath=True, error_model="numpy")
     def d_state(y, code):
         if code == 0:
             return one - y * y
@@ -180,6 +182,54 @@ def kernels(dtype):
                 xr[j] = d[j] * hp[j] * d_gate(r, gate)
                 out[j] += d[j] * r
 
-    return {"forward_after": forward_after, "forward_before_rz": forward_before_rz,
+    @njit(**_JIT)
+    def one_observation(W, R, b, b_rec, X, hs, gate, state, before):
+        """Inference for one observation (B = 1): the whole time loop in one call.
+
+        X (T, D); hs (T+1, H) with hs[0] = h_0 is filled with h_1..h_T. The matrix-vector
+        products are short enough to run here, which removes the per-step calls that
+        dominate closed-loop forecasting (one time step per call).
+        """
+        T, D = X.shape
+        hh = R.shape[1]
+        ga = np.empty(3 * hh, dtype=X.dtype)
+        gr = np.empty(3 * hh, dtype=X.dtype)
+        rh = np.empty(hh, dtype=X.dtype)
+        for t in range(T):
+            x, hp, ho = X[t], hs[t], hs[t + 1]
+            for j in range(3 * hh):
+                acc = b[j]
+                w = W[j]
+                for k in range(D):
+                    acc += w[k] * x[k]
+                ga[j] = acc
+            rows = 2 * hh if before else 3 * hh
+            for j in range(rows):
+                acc = b_rec[j]
+                r_ = R[j]
+                for k in range(hh):
+                    acc += r_[k] * hp[k]
+                gr[j] = acc
+            for j in range(hh):
+                r = gate_fn(ga[j] + gr[j], gate)
+                ga[j] = r
+                ga[hh + j] = gate_fn(ga[hh + j] + gr[hh + j], gate)
+                rh[j] = r * hp[j]
+            if before:
+                for j in range(hh):
+                    acc = ga[2 * hh + j]
+                    r_ = R[2 * hh + j]
+                    for k in range(hh):
+                        acc += r_[k] * rh[k]
+                    gr[2 * hh + j] = state_fn(acc, state)
+            else:
+                for j in range(hh):
+                    gr[2 * hh + j] = state_fn(ga[2 * hh + j] + ga[j] * gr[2 * hh + j], state)
+            for j in range(hh):
+                n = gr[2 * hh + j]
+                ho[j] = n + ga[hh + j] * (hp[j] - n)
+
+    return {"one_observation": one_observation, "forward_after": forward_after,
+            "forward_before_rz": forward_before_rz,
             "forward_before_n": forward_before_n, "backward_after": backward_after,
             "backward_before_n": backward_before_n, "backward_before_r": backward_before_r}

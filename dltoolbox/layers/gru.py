@@ -232,8 +232,23 @@ class GRULayer(Layer):
                         f"Layer '{self.Name}' holds a recurrent state for {hs.shape[1]} "
                         f"observations, but the mini-batch has {batch}. Call resetState or "
                         f"use MiniBatchSize {hs.shape[1]}.")
-        h0 = xp.asarray(hs, dtype=dtype).T
-        return xp.ascontiguousarray(xp.broadcast_to(h0, (batch, self.NumHiddenUnits)))
+        h0 = xp.empty((batch, self.NumHiddenUnits), dtype=dtype)
+        h0[...] = xp.asarray(hs).T
+        return h0
+
+    def _params(self, xp, dtype):
+        """Kernel parameters in ``dtype`` on ``xp``, cached while the learnables are the same
+        arrays (replacing one drops the cache; the solver calls learnables_changed)."""
+        w, r, b = self.InputWeights, self.RecurrentWeights, self.Bias
+        cache = self.__dict__.get("_cache")
+        if cache is not None and cache[0] is xp and cache[1] == dtype and cache[2] is w \
+                and cache[3] is r and cache[4] is b:
+            return cache[5]
+        p = kernels.make_params(xp.asarray(w, dtype=dtype), xp.asarray(r, dtype=dtype),
+                                xp.asarray(b, dtype=dtype), self.ResetGateMode,
+                                self.GateActivationFunction, self.StateActivationFunction)
+        self._cache = (xp, dtype, w, r, b, p)
+        return p
 
     def forward(self, X, training=False, state=None):
         """X: (T, B, D). Returns (Y, backprop, h_T) with Y (T, B, H) or (B, H) for 'last'.
@@ -246,11 +261,7 @@ class GRULayer(Layer):
         dtype = X.dtype
         T, B, _ = X.shape
         h0 = state if state is not None else self.initial_state(B, xp, dtype)
-        params = kernels.GRUParams(
-            xp.asarray(self.InputWeights, dtype=dtype), xp.asarray(self.RecurrentWeights,
-                                                                   dtype=dtype),
-            xp.asarray(self.Bias, dtype=dtype).ravel(), self.ResetGateMode,
-            self.GateActivationFunction, self.StateActivationFunction)
+        params = self._params(xp, dtype)
         hs, cache = kernels.forward(params, X, h0, need_cache=training)
         last = self.OutputMode == "last"
         Y = hs[T] if last else hs[1:]

@@ -207,6 +207,8 @@ class _Run:
             if np.ndim(f) == 0 and f == 0:
                 continue
             self.solver.step(k, params[k], gk, rate * f)
+        for layer in self.layers:
+            layer.learnables_changed()
 
     def snapshot(self):
         return {k: to_host(self.param(k)).copy() for k in self.keys}
