@@ -111,10 +111,11 @@ def bench_epoch(repeats):
     Y = Y[idx]
     layers = [sequenceInputLayer(12), gruLayer(100, OutputMode='last'), fullyConnectedLayer(9),
               softmaxLayer(), classificationLayer()]
-    opts = trainingOptions('adam', MaxEpochs=1, MiniBatchSize=27, GradientThreshold=1,
-                           Shuffle='never', Verbose=False)
+    def opts(epochs):
+        return trainingOptions('adam', MaxEpochs=epochs, MiniBatchSize=27, GradientThreshold=1,
+                               Shuffle='never', Verbose=False)
     rng(0)
-    out = {"epoch": median_time(lambda: trainNetwork(X, Y, layers, opts), repeats)}
+    out = {"call1": median_time(lambda: trainNetwork(X, Y, layers, opts(1)), repeats)}
     # the layers' maths alone on the same mini-batches (forward + backward of the network)
     from dltoolbox import sequences
     from dltoolbox.network import backprop_layers, check_layer_array, run_layers
@@ -137,7 +138,17 @@ def bench_epoch(repeats):
             _, dy, _ = arr[-1].loss(y, tb)
             backprop_layers(backs, dy)
 
-    out["maths"] = median_time(maths, repeats)
+    # This machine's speed drifts; interleave the two measurements and keep the fastest
+    # of each: per epoch of a 10-epoch run (one-off set-up spread out) and the maths alone.
+    epochs, math_times = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        trainNetwork(X, Y, layers, opts(10))
+        epochs.append((time.perf_counter() - t0) / 10)
+        t0 = time.perf_counter()
+        maths()
+        math_times.append(time.perf_counter() - t0)
+    out["epoch"], out["maths"] = min(epochs), min(math_times)
     if torch is not None:
         class Net(torch.nn.Module):
             def __init__(self):
@@ -191,7 +202,9 @@ def main():
     e = bench_epoch(a.repeats)
     overhead = (e["epoch"] - e["maths"]) / e["epoch"]
     print(f"\ntrainNetwork epoch, Japanese Vowels (GRU 100, MiniBatchSize 27): "
-          f"{e['epoch'] * 1e3:.1f} ms; layers' maths {e['maths'] * 1e3:.1f} ms; "
+          f"{e['epoch'] * 1e3:.1f} ms per epoch of a 10-epoch run "
+          f"({e['call1'] * 1e3:.1f} ms for a 1-epoch call, set-up included); "
+          f"layers' maths {e['maths'] * 1e3:.1f} ms; "
           f"time beyond the maths {100 * overhead:.1f} % of the epoch")
     if "tepoch" in e:
         print(f"torch equivalent loop: {e['tepoch'] * 1e3:.1f} ms; ratio "

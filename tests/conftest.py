@@ -29,3 +29,4 @@ def kernel_path(request, monkeypatch):
         pytest.skip("numba is not installed")
     monkeypatch.setattr(_gru_kernels, "FAST", request.param == "numba")
     return request.param
+

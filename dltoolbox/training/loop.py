@@ -171,7 +171,12 @@ def validation_metrics(net, seqs, tg, opts):
 
 # -- the loop ---------------------------------------------------------------------------
 class _Run:
-    """State of one training run (parameters, solver, report)."""
+    """Parameters and solver of one training run.
+
+    Every learnable becomes a view into one flat float32 buffer ``theta`` (a copy: the
+    caller's layers are never changed), with the per-element learn-rate and L2 factors
+    beside it, so the per-iteration update is a few whole-buffer operations.
+    """
 
     def __init__(self, layers, opts, xp):
         self.layers = layers
@@ -179,50 +184,64 @@ class _Run:
         self.xp = xp
         self.keys = [(i, name) for i, layer in enumerate(layers)
                      for name in layer.learnable_names()]
-        self.lr_factor = {}
-        self.l2_factor = {}
-        for i, name in self.keys:
+        sizes = [getattr(layers[i], name).size for i, name in self.keys]
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.segments = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+        self.theta = xp.empty(int(bounds[-1]), dtype=np.float32)
+        self.grad = xp.empty_like(self.theta)
+        lr_factor = np.empty(int(bounds[-1]))
+        l2_factor = np.empty(int(bounds[-1]))
+        for (i, name), (a, b) in zip(self.keys, self.segments):
             layer = layers[i]
-            arr = xp.array(getattr(layer, name), dtype=np.float32, copy=True)
-            object.__setattr__(layer, name, arr)
-            for table, kind in ((self.lr_factor, "LearnRateFactor"),
-                                (self.l2_factor, "L2Factor")):
-                f = layer.factor(kind, name)
-                table[(i, name)] = f if np.ndim(f) == 0 else xp.asarray(f, dtype=np.float32)
-        self.solver = Solver(opts)
-        self.previous = {k: xp.empty_like(self.param(k)) for k in self.keys}
-
-    def param(self, key):
-        return getattr(self.layers[key[0]], key[1])
+            value = getattr(layer, name)
+            view = self.theta[a:b].reshape(value.shape)
+            view[...] = xp.asarray(value, dtype=np.float32)
+            object.__setattr__(layer, name, view)
+            for out, kind in ((lr_factor, "LearnRateFactor"), (l2_factor, "L2Factor")):
+                out[a:b] = np.broadcast_to(layer.factor(kind, name), value.shape).ravel()
+        self.lr_factor = xp.asarray(lr_factor, dtype=np.float32)
+        l2 = opts.L2Regularization
+        self.l2_scaled = xp.asarray(l2 * l2_factor, dtype=np.float32) \
+            if l2 and l2_factor.any() else None
+        self.solver = Solver(opts, self.theta)
+        self.previous = xp.empty_like(self.theta)
+        self._rate = (None, None)
 
     def step(self, grads, rate):
-        params = {k: self.param(k) for k in self.keys}
-        g = {k: grads[k[0]][k[1]] for k in self.keys if k[0] in grads}
-        regularize_and_clip(g, params, self.opts.L2Regularization, self.l2_factor,
-                            self.opts.GradientThresholdMethod, self.opts.GradientThreshold)
-        self.solver.begin_step()
-        for k, gk in g.items():
-            self.xp.copyto(self.previous[k], params[k])
-            f = self.lr_factor[k]
-            if np.ndim(f) == 0 and f == 0:
-                continue
-            self.solver.step(k, params[k], gk, rate * f)
+        """L2, clipping and the solver step for the gradients of one iteration."""
+        for (i, name), (a, b) in zip(self.keys, self.segments):
+            g = grads.get(i, {}).get(name)
+            if g is None:
+                self.grad[a:b] = 0
+            else:
+                self.grad[a:b] = g.reshape(-1)
+        if self._rate[0] != rate:
+            self._rate = (rate, self.lr_factor * rate)
+        self.xp.copyto(self.previous, self.theta)
+        o = self.opts
+        regularize_and_clip(self.grad, self.theta, self.l2_scaled, self.segments,
+                            o.GradientThresholdMethod, o.GradientThreshold, self.solver.tmp)
+        self.solver.step(self.theta, self.grad, self._rate[1])
         for layer in self.layers:
             layer.learnables_changed()
 
     def snapshot(self):
-        return {k: to_host(self.param(k)).copy() for k in self.keys}
+        return to_host(self.theta).copy()
 
-    def restore(self, values):
-        for k, v in values.items():
-            object.__setattr__(self.layers[k[0]], k[1], self.xp.asarray(v))
+    def restore(self, flat):
+        self.theta[...] = self.xp.asarray(flat)
+        for layer in self.layers:
+            layer.learnables_changed()
 
     def host_network(self):
         layers = []
         for layer in self.layers:
             layer = layer.copy()
             for name in layer.learnable_names():
-                object.__setattr__(layer, name, to_host(getattr(layer, name)).copy())
+                value = np.array(to_host(getattr(layer, name)))
+                value.setflags(write=False)
+                object.__setattr__(layer, name, value)
+            layer.learnables_changed()
             layers.append(layer)
         return SeriesNetwork(layers)
 
@@ -375,18 +394,23 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):  # noqa: C90
         call_output_fcns("start", 0)
     stopped = False
     epoch = 0
+    batches = {}
     for epoch in range(1, opts.MaxEpochs + 1):
         if opts.Shuffle == "every-epoch" and epoch > 1:
             order = gen.permutation(n)
+            batches.clear()   # padded mini-batches are reused while the order is fixed
         rate = opts.InitialLearnRate
         if opts.LearnRateSchedule == "piecewise":
             rate *= opts.LearnRateDropFactor ** ((epoch - 1) // opts.LearnRateDropPeriod)
-        for idx in seqmod.mini_batches(n, mbs, keep_last=False):
-            ids = order[idx]
-            batch = [seqs[i] for i in ids]
-            s = seqmod.padded_length([b.shape[1] for b in batch], mode)
-            Xb = xp.asarray(seqmod.pad(batch, s, direction, pad_value, np.float32))
-            Tb = xp.asarray(_batch_targets(tg, ids, s, direction, pad_value, np.float32))
+        for k, idx in enumerate(seqmod.mini_batches(n, mbs, keep_last=False)):
+            if k not in batches:
+                ids = order[idx]
+                batch = [seqs[i] for i in ids]
+                s = seqmod.padded_length([b.shape[1] for b in batch], mode)
+                Xb = xp.asarray(seqmod.pad(batch, s, direction, pad_value, np.float32))
+                Tb = xp.asarray(_batch_targets(tg, ids, s, direction, pad_value, np.float32))
+                batches[k] = (s, Xb, Tb)
+            s, Xb, Tb = batches[k]
             step = s if isinstance(mode, str) else mode
             states = None
             for c0 in range(0, s, step):
@@ -402,7 +426,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):  # noqa: C90
                                   f"network of iteration {iteration} is returned.",
                                   stacklevel=2)
                     if iteration > 0:
-                        run.restore({k: to_host(v) for k, v in run.previous.items()})
+                        run.restore(run.previous)
                     stopped = True
                     break
                 _, grads = backprop_layers(backs, dY)

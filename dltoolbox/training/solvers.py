@@ -1,7 +1,9 @@
-"""Update rules of trainNetwork's solvers (reference §13.3), in place on arrays.
+"""Update rules of trainNetwork's solvers (reference §13.3), in place on flat arrays.
 
-``lr`` is the effective rate alpha * LearnRateFactor: a scalar, or a column of per-row
-rates (a 1-by-3 factor expanded over the gate blocks) that broadcasts over the parameter.
+All learnables of a network live in one flat float32 buffer (each layer property is a
+view into it), so every rule below is a handful of whole-buffer operations per iteration,
+not a handful per learnable. ``lr`` is the effective rate alpha * LearnRateFactor: a
+scalar, or one value per element (a 1-by-3 factor expanded over the gate blocks).
 
 * sgdm:    v <- gamma v - lr g;  theta <- theta + v
 * rmsprop: s <- b2 s + (1 - b2) g^2;  theta <- theta - lr g / (sqrt(s) + eps)
@@ -10,75 +12,82 @@ rates (a 1-by-3 factor expanded over the gate blocks) that broadcasts over the p
            (MATLAB's form: bias correction folded into the step, eps on the uncorrected v)
 """
 
-import numpy as np
-
 from ..backend import get_xp
 
 
 class Solver:
-    """Holds the per-parameter state of one solver; ``step`` updates parameters in place."""
+    """Holds the solver state for a flat parameter buffer; ``step`` updates it in place."""
 
-    def __init__(self, options):
+    def __init__(self, options, theta):
+        xp = get_xp(theta)
         self.name = options.SolverName
         self.opts = options
-        self.state = {}
         self.t = 0
+        self.tmp = xp.empty_like(theta)
+        self.first = xp.zeros_like(theta)      # velocity (sgdm), s (rmsprop), m (adam)
+        self.second = xp.zeros_like(theta) if self.name == "adam" else None
 
-    def begin_step(self):
-        self.t += 1
-
-    def step(self, key, theta, g, lr):
+    def step(self, theta, g, lr):
+        """One update of ``theta`` with gradient ``g`` (both flat) and rate(s) ``lr``."""
         xp = get_xp(theta)
-        o = self.opts
+        o, tmp = self.opts, self.tmp
+        self.t += 1
         if self.name == "sgdm":
-            v = self.state.get(key)
-            if v is None:
-                v = self.state[key] = xp.zeros_like(theta)
+            v = self.first
             v *= o.Momentum
-            v -= lr * g
+            xp.multiply(g, lr, out=tmp)
+            v -= tmp
             theta += v
-        elif self.name == "rmsprop":
-            s = self.state.get(key)
-            if s is None:
-                s = self.state[key] = xp.zeros_like(theta)
+            return
+        if self.name == "rmsprop":
+            s = self.first
             b2 = o.SquaredGradientDecayFactor
             s *= b2
-            s += (1.0 - b2) * g * g
-            theta -= lr * g / (xp.sqrt(s) + o.Epsilon)
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            s += tmp
+            xp.sqrt(s, out=tmp)
+            tmp += o.Epsilon
+            xp.divide(g, tmp, out=tmp)
         else:
-            if key not in self.state:
-                self.state[key] = (xp.zeros_like(theta), xp.zeros_like(theta))
-            m, v = self.state[key]
+            m, v = self.first, self.second
             b1, b2 = o.GradientDecayFactor, o.SquaredGradientDecayFactor
             m *= b1
-            m += (1.0 - b1) * g
+            xp.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
             v *= b2
-            v += (1.0 - b2) * g * g
-            scale = (1.0 - b2 ** self.t) ** 0.5 / (1.0 - b1 ** self.t)
-            theta -= (lr * scale) * m / (xp.sqrt(v) + o.Epsilon)
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            v += tmp
+            xp.sqrt(v, out=tmp)
+            tmp += o.Epsilon
+            xp.divide(m, tmp, out=tmp)
+            tmp *= (1.0 - b2 ** self.t) ** 0.5 / (1.0 - b1 ** self.t)
+        tmp *= lr
+        theta -= tmp
 
 
-def regularize_and_clip(grads, params, l2, l2_factors, method, threshold):
-    """Add L2 (g + lambda f2 theta), then clip (§13.3 steps 2-3); in place, returns grads."""
-    xp = None
-    for k, g in grads.items():
-        xp = xp or get_xp(g)
-        f2 = l2_factors[k]
-        if l2 and np.any(f2 != 0):
-            g += (l2 * f2) * params[k]
-    if threshold == float("inf") or not grads:
-        return grads
+def regularize_and_clip(g, theta, l2_scaled, segments, method, threshold, tmp):
+    """Add L2 (g + lambda f2 theta), then clip (§13.3 steps 2-3); in place on flat arrays.
+
+    ``l2_scaled`` is lambda * L2Factor per element (None when all zero); ``segments``
+    the (start, stop) of each learnable array in the buffer ('l2norm' clips each one).
+    """
+    xp = get_xp(g)
+    if l2_scaled is not None:
+        xp.multiply(theta, l2_scaled, out=tmp)
+        g += tmp
+    if threshold == float("inf"):
+        return
     if method == "l2norm":
-        for g in grads.values():
-            norm = float(xp.sqrt((g * g).sum()))
+        for a, b in segments:
+            part = g[a:b]
+            norm = float(xp.sqrt(xp.dot(part, part)))
             if norm > threshold:
-                g *= threshold / norm
+                part *= threshold / norm
     elif method == "global-l2norm":
-        total = sum(float((g * g).sum()) for g in grads.values()) ** 0.5
+        total = float(xp.sqrt(xp.dot(g, g)))
         if total > threshold:
-            for g in grads.values():
-                g *= threshold / total
+            g *= threshold / total
     else:
-        for g in grads.values():
-            xp.clip(g, -threshold, threshold, out=g)
-    return grads
+        xp.clip(g, -threshold, threshold, out=g)
