@@ -297,17 +297,20 @@ def _infer_one(net, X, func):
     """infer() for one observation: no batching, padding or trimming to do.
 
     This is the path of closed-loop forecasting, one time step per call; it does only
-    the checks that this input needs.
+    the checks that this input needs and runs each layer's ``predict_one``.
     """
     layers = net.Layers
     input_layer = list.__getitem__(layers, 0)
     if X.shape[0] != input_layer.InputSize:
         seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name)
     dtype = net.__dict__.get("_dtype") or net.dtype()
-    x = np.ascontiguousarray(X.T, dtype=dtype).reshape(X.shape[1], 1, X.shape[0])
-    Y, _, states = run_layers(layers, x, False, None)
-    out = Y[:, 0, :].T.copy() if Y.ndim == 3 else Y
-    return out, True, states
+    x = np.ascontiguousarray(X.T, dtype=dtype)
+    states = {}
+    for i, layer in enumerate(layers):
+        x, state = layer.predict_one(x)
+        if state is not None:
+            states[i] = state
+    return (x.T.copy() if time_output(layers) else x), True, states
 
 
 def predict(net, X, *args, **kwargs):

@@ -108,6 +108,18 @@ def test_left_padding_last_output_matches_unpadded(rs):
     np.testing.assert_allclose(Y[1], yh[0], rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("gate,state", PAIRS)
+def test_one_observation_path_matches_onnx(mode, gate, state, rs):
+    """One C-by-T array takes the single-observation path (one kernel call)."""
+    d, h = 4, 7
+    W, R, b, h0 = make_params(rs, d, h, mode)
+    x = rs.standard_normal((d, 6)).astype(np.float32)
+    y = predict(_net(W, R, b, h0, mode, gate, state, "sequence"), x)
+    y_ref, _ = onnx_gru(x.T[:, None, :], W, R, b, h0.T, mode, gate, state)
+    np.testing.assert_allclose(y, y_ref[:, 0].T, rtol=RTOL, atol=ATOL)
+
+
 def test_stateful_prediction_matches_onnx(rs):
     d, h = 3, 4
     W, R, b, h0 = make_params(rs, d, h, MODES[0])

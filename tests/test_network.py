@@ -187,3 +187,19 @@ def test_categorical_basics():
     assert sub.tolist() == ['a', 'b'] and sub.categories == c.categories
     assert repr(c[1:3]).startswith("  2×1 categorical array")
     assert categorical([10, 9, 1]).categories == ['1', '9', '10']
+
+
+def test_learnables_are_values(rs):
+    """Properties hold copies (MATLAB value semantics) stored read-only."""
+    w = np.ones((12, 3), np.float32)
+    layer = gruLayer(4, InputWeights=w)
+    w[0, 0] = 5
+    assert layer.InputWeights[0, 0] == 1
+    with pytest.raises(ValueError):
+        layer.InputWeights[0, 0] = 7
+    net = assembleNetwork(layers(rs))
+    x = [rs.standard_normal((3, 4))]
+    before = predict(net, x)
+    fc = net.Layers[2]
+    fc.Weights = fc.Weights * 2          # a new array: derived forms are rebuilt
+    assert not np.allclose(predict(net, x), before)

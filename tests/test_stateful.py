@@ -139,3 +139,15 @@ def test_stateful_errors(rs):
     with pytest.raises(DLToolboxError) as e:
         predictAndUpdateState(net, np.zeros((3, 3)), nargout=3)
     assert e.value.identifier == "dltoolbox:predictAndUpdateState:TooManyOutputs"
+
+
+def test_single_observation_path_equals_batched_path(rs):
+    """One C-by-T array (single-observation path) equals the same data as a list."""
+    for mode in MODES:
+        net = net_for(mode, rs, h0=rs.standard_normal((5, 1)))
+        x = rs.standard_normal((3, 7)).astype(np.float32)
+        np.testing.assert_allclose(predict(net, x), predict(net, [x, x], MiniBatchSize=2)[0],
+                                   rtol=1e-5, atol=1e-6)
+        last = net_for(mode, rs, output_mode="last")
+        np.testing.assert_allclose(predict(last, x), predict(last, [x, x])[:1], rtol=1e-5,
+                                   atol=1e-6)

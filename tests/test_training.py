@@ -434,3 +434,38 @@ def test_assembled_network_can_be_retrained():
                                                               MiniBatchSize=1, Verbose=False))
     assert not np.allclose(net2.Layers[1].Weights, w)
     np.testing.assert_array_equal(net.Layers[1].Weights, w)
+
+
+def test_two_epochs_equal_one_plus_one():
+    """Parameters updated in place during training are seen by the next forward pass."""
+    X, Y = seq_regression_data()
+    opts = dict(Momentum=0, MiniBatchSize=3, Shuffle='never', Verbose=False,
+                InitialLearnRate=0.05)
+    rng(0)
+    two = trainNetwork(X, Y, gru_regression_layers(), trainingOptions('sgdm', MaxEpochs=2,
+                                                                      **opts))
+    rng(0)
+    one = trainNetwork(X, Y, gru_regression_layers(), trainingOptions('sgdm', MaxEpochs=1,
+                                                                      **opts))
+    again = trainNetwork(X, Y, one.Layers, trainingOptions('sgdm', MaxEpochs=1, **opts))
+    for name in ("InputWeights", "RecurrentWeights", "Bias"):
+        np.testing.assert_allclose(getattr(again.Layers[1], name),
+                                   getattr(two.Layers[1], name), rtol=1e-5, atol=1e-6)
+
+
+def test_sequence_to_one_regression_and_every_epoch_shuffle():
+    rng(0)
+    rs = np.random.default_rng(4)
+    X = [rs.standard_normal((2, int(t))) for t in rs.integers(4, 9, size=40)]
+    Y = np.array([[x[0].mean(), x[1].sum() * 0.1] for x in X])
+    layers = [sequenceInputLayer(2), gruLayer(12, OutputMode='last'), fullyConnectedLayer(2),
+              regressionLayer()]
+    net, info = trainNetwork(X, Y, layers, trainingOptions(
+        'adam', MaxEpochs=40, MiniBatchSize=8, InitialLearnRate=0.02, Verbose=False,
+        Shuffle='every-epoch', SequencePaddingDirection='left'), nargout=2)
+    pred = predict(net, X, SequencePaddingDirection='left')
+    assert pred.shape == (40, 2)
+    rmse = np.sqrt(((pred - Y) ** 2).sum(axis=1).mean())
+    assert rmse < 0.5 * np.sqrt(((Y - Y.mean(axis=0)) ** 2).sum(axis=1).mean())
+    assert net.Layers[-1].ResponseNames == ("Response1", "Response2")
+    assert len(info.TrainingRMSE) == 40 * 5

@@ -110,6 +110,15 @@ class Layer:
     def check_assembled(self, input_size):
         """Raise when a learnable is missing or wrongly sized (assembleNetwork)."""
 
+    def predict_one(self, x, state=None):
+        """Prediction for one observation: x (T, C) -> (y (T, K), final state or None).
+
+        The batched ``forward`` does the work here; layers on the closed-loop forecasting
+        path (one time step per call) override this with a leaner version.
+        """
+        Y, _, new_state = self.forward(x[:, None, :], False, state)
+        return (Y[:, 0, :] if Y.ndim == 3 else Y), new_state
+
     def reset_state(self):
         """Restore the initial recurrent state (stateless layers: nothing)."""
 

@@ -29,25 +29,25 @@ try:
 except ImportError:
     fused = None
 
-GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec")
+GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec w_t")
 
 
 def make_params(W, R, b, mode, gate, state):
     """GRUParams with the derived forms the time loop needs, computed once.
 
     r_t: contiguous R^T (or (R_rz^T, R_h^T) for 'before-multiplication'); b_rec: the
-    recurrent bias of 'recurrent-bias-after-multiplication' (zeros for 'after').
+    recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes);
+    w_t: contiguous W^T.
     """
     xp = get_xp(W)
     b = b.reshape(-1)
     H = R.shape[1]
     if mode == BEFORE:
         r_t = (xp.ascontiguousarray(R[:2 * H].T), xp.ascontiguousarray(R[2 * H:].T))
-        b_rec = None
     else:
         r_t = xp.ascontiguousarray(R.T)
-        b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
-    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec)
+    b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
+    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, xp.ascontiguousarray(W.T))
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
 
@@ -63,6 +63,19 @@ def _codes(p):
     return int(p.gate == "hard-sigmoid"), int(p.state == "softsign")
 
 
+def one_observation_ready(x):
+    """True when :func:`one_observation` can run on x (NumPy, numba available)."""
+    return FAST and fused is not None and type(x) is np.ndarray
+
+
+def one_observation(p, x, hs):
+    """Inference for one observation with the numba kernel: x (T, D), hs (T+1, H) with
+    hs[0] = h_0 set; fills hs[1:]."""
+    r_t, r_n_t = p.r_t if p.mode == BEFORE else (p.r_t, p.r_t)
+    fused.kernels(x.dtype)["one_observation"](p.w_t, r_t, r_n_t, p.b, p.b_rec, x, hs,
+                                              *_codes(p), p.mode == BEFORE)
+
+
 def forward(p, X, h0, need_cache=True):
     """Run the GRU; returns (hs, cache). hs[1:] are the outputs, hs[-1] the final state."""
     xp = get_xp(X)
@@ -73,10 +86,7 @@ def forward(p, X, h0, need_cache=True):
     if B == 1 and not need_cache and _use_fused(xp):
         hs = np.empty((T + 1, 1, H), dtype=dtype)
         hs[0] = h0
-        b_rec = p.b_rec if p.b_rec is not None else np.zeros(3 * H, dtype=dtype)
-        fused.kernels(dtype)["one_observation"](
-            p.W, p.R, p.b, b_rec, X.reshape(T, D), hs.reshape(T + 1, H), *_codes(p),
-            p.mode == BEFORE)
+        one_observation(p, X.reshape(T, D), hs.reshape(T + 1, H))
         return hs, None
 
     gx = xp.matmul(X.reshape(T * B, D), p.W.T).reshape(T, B, 3 * H)

@@ -183,33 +183,36 @@ def kernels(dtype):
                 out[j] += d[j] * r
 
     @njit(**_JIT)
-    def one_observation(W, R, b, b_rec, X, hs, gate, state, before):
+    def one_observation(w_t, r_t, r_n_t, b, b_rec, X, hs, gate, state, before):
         """Inference for one observation (B = 1): the whole time loop in one call.
 
-        X (T, D); hs (T+1, H) with hs[0] = h_0 is filled with h_1..h_T. The matrix-vector
-        products are short enough to run here, which removes the per-step calls that
-        dominate closed-loop forecasting (one time step per call).
+        X (T, D); hs (T+1, H) with hs[0] = h_0 is filled with h_1..h_T. w_t = W^T (D, 3H);
+        r_t = R^T (H, 3H), or R_rz^T (H, 2H) with r_n_t = R_h^T (H, H) when ``before``.
+        The matrix-vector products run here as row updates (contiguous, vectorized),
+        which removes the per-step calls that dominate closed-loop forecasting.
         """
         T, D = X.shape
-        hh = R.shape[1]
+        hh = hs.shape[1]
         ga = np.empty(3 * hh, dtype=X.dtype)
         gr = np.empty(3 * hh, dtype=X.dtype)
         rh = np.empty(hh, dtype=X.dtype)
+        rows = r_t.shape[1]
         for t in range(T):
             x, hp, ho = X[t], hs[t], hs[t + 1]
             for j in range(3 * hh):
-                acc = b[j]
-                w = W[j]
-                for k in range(D):
-                    acc += w[k] * x[k]
-                ga[j] = acc
-            rows = 2 * hh if before else 3 * hh
+                ga[j] = b[j]
+            for k in range(D):
+                xk = x[k]
+                w = w_t[k]
+                for j in range(3 * hh):
+                    ga[j] += w[j] * xk
             for j in range(rows):
-                acc = b_rec[j]
-                r_ = R[j]
-                for k in range(hh):
-                    acc += r_[k] * hp[k]
-                gr[j] = acc
+                gr[j] = b_rec[j]
+            for k in range(hh):
+                hk = hp[k]
+                r_ = r_t[k]
+                for j in range(rows):
+                    gr[j] += r_[j] * hk
             for j in range(hh):
                 r = gate_fn(ga[j] + gr[j], gate)
                 ga[j] = r
@@ -217,11 +220,14 @@ def kernels(dtype):
                 rh[j] = r * hp[j]
             if before:
                 for j in range(hh):
-                    acc = ga[2 * hh + j]
-                    r_ = R[2 * hh + j]
-                    for k in range(hh):
-                        acc += r_[k] * rh[k]
-                    gr[2 * hh + j] = state_fn(acc, state)
+                    gr[2 * hh + j] = ga[2 * hh + j]
+                for k in range(hh):
+                    rk = rh[k]
+                    r_ = r_n_t[k]
+                    for j in range(hh):
+                        gr[2 * hh + j] += r_[j] * rk
+                for j in range(hh):
+                    gr[2 * hh + j] = state_fn(gr[2 * hh + j], state)
             else:
                 for j in range(hh):
                     gr[2 * hh + j] = state_fn(ga[2 * hh + j] + ga[j] * gr[2 * hh + j], state)

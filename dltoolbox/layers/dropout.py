@@ -38,6 +38,9 @@ class DropoutLayer(Layer):
         return [(None, [("Name", self.Name)]),
                 ("Hyperparameters", [("Probability", self.Probability)])]
 
+    def predict_one(self, x, state=None):
+        return x, None
+
     def forward(self, X, training=False, state=None):
         p = self.Probability
         if not training or p == 0:

@@ -113,6 +113,11 @@ class FullyConnectedLayer(Layer):
                             f"Layer '{self.Name}' (Fully Connected): '{name}' must be "
                             f"{shape[0]}×{shape[1]}, but it is {got}.")
 
+    def predict_one(self, x, state=None):
+        y = x @ self.Weights.T.astype(x.dtype, copy=False)
+        y += self.Bias.reshape(-1)
+        return y, None
+
     def forward(self, X, training=False, state=None):
         """X: (..., InputSize) -> (..., OutputSize), on the last axis."""
         xp = get_xp(X)

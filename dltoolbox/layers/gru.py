@@ -250,6 +250,24 @@ class GRULayer(Layer):
         self._cache = (xp, dtype, w, r, b, p)
         return p
 
+    def predict_one(self, x, state=None):
+        """One observation, x (T, D): the whole sequence in one kernel call when possible."""
+        if not kernels.one_observation_ready(x):
+            return super().predict_one(x, state)
+        T = x.shape[0]
+        hs = np.empty((T + 1, self.NumHiddenUnits), dtype=x.dtype)
+        if state is not None:
+            hs[0] = state.reshape(-1)
+        elif self.HiddenState is None:
+            hs[0] = 0
+        else:
+            if self.HiddenState.shape[1] != 1:
+                self.initial_state(1, np, x.dtype)    # raises IncorrectNetworkState
+            hs[0] = self.HiddenState[:, 0]
+        kernels.one_observation(self._params(np, x.dtype), x, hs)
+        y = hs[T:] if self.OutputMode == "last" else hs[1:]
+        return y, hs[T:]
+
     def forward(self, X, training=False, state=None):
         """X: (T, B, D). Returns (Y, backprop, h_T) with Y (T, B, H) or (B, H) for 'last'.
 
