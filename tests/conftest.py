@@ -16,11 +16,6 @@ def rs():
     return np.random.default_rng(1234)
 
 
-@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
-def xp(request):
-    return np if request.param == "numpy" else cupy_or_none()
-
-
 @pytest.fixture(params=["numpy", "numba"])
 def kernel_path(request, monkeypatch):
     """Run a test on the plain NumPy GRU path and on the numba fast path."""
