@@ -159,10 +159,10 @@ def backward(p, X, hs, cache, dY, last):
     dtype = X.dtype
     dgx = xp.empty((T, B, 3 * H), dtype=dtype)     # d(pre-activation), input side
     if _use_fused(xp):
-        dh, dgh_n = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
+        dh, dgh = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
     else:
-        dh, dgh_n = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx)
-    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh_n, dh)
+        dh, dgh = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx)
+    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh)
 
 
 def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
@@ -238,11 +238,15 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
                                  gate, state)
             np.matmul(dgh[t], p.R, out=mm)
         np.add(dhz, mm, out=dh)
-    return dh, (None if p.mode == BEFORE else dgh[:, :, H2:])
+    return dh, (None if p.mode == BEFORE else dgh)
 
 
-def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh_n, dh):
-    """Weight, bias and input gradients: one GEMM each over all time steps."""
+def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh):
+    """Weight, bias and input gradients: one GEMM each over all time steps.
+
+    ``dgh`` is the recurrent-side gradient of 'after'/'rbias' mode: all three blocks
+    (T, B, 3H), or only the candidate block (T, B, H) whose r, z blocks equal dgx's.
+    """
     T, B, D = X.shape
     H = p.R.shape[1]
     H2 = 2 * H
@@ -250,13 +254,18 @@ def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh_n, dh):
     dW = xp.matmul(d2.T, X.reshape(T * B, D))
     dX = xp.matmul(d2, p.W).reshape(T, B, D)
     h_prev_all = hs[:T].reshape(T * B, H)
-    dR = xp.empty_like(p.R)
-    xp.matmul(d2[:, :H2].T, h_prev_all, out=dR[:H2])
-    if p.mode == BEFORE:
-        n_input, n_grad = aux.reshape(T * B, H), d2[:, H2:]
+    if dgh is not None and dgh.shape[-1] == 3 * H:
+        dgh = dgh.reshape(T * B, 3 * H)
+        dR = xp.matmul(dgh.T, h_prev_all)
+        n_grad = dgh[:, H2:]
     else:
-        n_input, n_grad = h_prev_all, dgh_n.reshape(T * B, H)
-    xp.matmul(n_grad.T, n_input, out=dR[H2:])
+        dR = xp.empty_like(p.R)
+        xp.matmul(d2[:, :H2].T, h_prev_all, out=dR[:H2])
+        if p.mode == BEFORE:
+            n_input, n_grad = aux.reshape(T * B, H), d2[:, H2:]
+        else:
+            n_input, n_grad = h_prev_all, dgh.reshape(T * B, H)
+        xp.matmul(n_grad.T, n_input, out=dR[H2:])
     db = d2.sum(axis=0)
     if p.mode == RBIAS:
         db = xp.concatenate([db, db[:H2], n_grad.sum(axis=0)])
