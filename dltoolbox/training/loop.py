@@ -69,8 +69,9 @@ def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
                     raise_error(func, "InvalidResponses",
                                 f"Label sequence {i} of '{arg}' has {len(c)} time steps but "
                                 f"sequence {i} of the predictors has {t}.")
-            classes = sorted({k for c in cats for k in c.categories},
-                             key=lambda s: (cats[0].categories + [s]).index(s))
+            same = all(c.categories == cats[0].categories for c in cats)
+            classes = list(cats[0].categories) if same else \
+                categorical(sorted({k for c in cats for k in c.categories})).categories
             codes = [np.array([classes.index(s) for s in c.tolist()]) for c in cats]
         else:
             c = _as_categorical(Y)
