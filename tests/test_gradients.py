@@ -253,3 +253,21 @@ def test_gru_gradients_match_torch(mode, rs):
     if mode.startswith("recurrent"):
         np.testing.assert_allclose(db[3 * h:], gru.bias_hh_l0.grad.numpy(), rtol=1e-9,
                                    atol=1e-12)
+
+
+def test_two_stacked_gru_layers_gradients(rs):
+    """Each GRU keeps its own forward cache: gradients through two stacked layers."""
+    from dltoolbox.network import backprop_layers, run_layers
+    g1 = gru64(rs, 3, 4, MODES[0], "sigmoid", "tanh")
+    g2 = gru64(rs, 4, 5, MODES[1], "hard-sigmoid", "softsign")
+    x = rs.standard_normal((6, 2, 3))
+    y, backs, _ = run_layers([g1, g2], x, True)
+    c = rs.standard_normal(y.shape)
+    dx, grads = backprop_layers(backs, c)
+
+    def loss():
+        return float((run_layers([g1, g2], x)[0] * c).sum())
+
+    fd_check(loss, x, dx, rs)
+    fd_check(loss, (g1, "RecurrentWeights"), grads[0]["RecurrentWeights"], rs)
+    fd_check(loss, (g2, "InputWeights"), grads[1]["InputWeights"], rs)

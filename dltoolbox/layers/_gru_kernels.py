@@ -15,6 +15,7 @@ numba is installed, fused kernels from _gru_numba (one pass over the gates per s
 """
 
 import os
+import threading
 from collections import namedtuple
 
 import numpy as np
@@ -55,6 +56,24 @@ AFTER, BEFORE, RBIAS = ("after-multiplication", "before-multiplication",
                         "recurrent-bias-after-multiplication")
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch(name, shape, dtype, xp):
+    """A work array that never leaves one call of forward or backward, reused by the next
+    call in the same thread: large fresh arrays are page-faulted in again on every call,
+    which cost up to a third of a training step. Arrays that outlive the call (outputs,
+    the backward cache) are always fresh."""
+    size = 1
+    for n in shape:
+        size *= n
+    pool = _SCRATCH.__dict__
+    buf = pool.get(name)
+    if buf is None or buf.size < size or buf.dtype != dtype or get_xp(buf) is not xp:
+        buf = pool[name] = xp.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
 def _use_fused(xp):
     return FAST and fused is not None and xp is np
 
@@ -89,7 +108,8 @@ def forward(p, X, h0, need_cache=True):
         one_observation(p, X.reshape(T, D), hs.reshape(T + 1, H))
         return hs, None
 
-    gx = xp.matmul(X.reshape(T * B, D), p.W.T).reshape(T, B, 3 * H)
+    gx = _scratch("gx", (T, B, 3 * H), dtype, xp)
+    xp.matmul(X.reshape(T * B, D), p.W.T, out=gx.reshape(T * B, 3 * H))
     gx += p.b[:3 * H]
     hs = xp.empty((T + 1, B, H), dtype=dtype)
     hs[0] = h0
@@ -157,7 +177,7 @@ def backward(p, X, hs, cache, dY, last):
     T, B, D = X.shape
     H = p.R.shape[1]
     dtype = X.dtype
-    dgx = xp.empty((T, B, 3 * H), dtype=dtype)     # d(pre-activation), input side
+    dgx = _scratch("dgx", (T, B, 3 * H), dtype, xp)   # d(pre-activation), input side
     if _use_fused(xp):
         dh, dgh = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
     else:
@@ -171,7 +191,7 @@ def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
     H2 = 2 * H
     _, d_gate = ACTIVATIONS[p.gate]
     _, d_state = ACTIVATIONS[p.state]
-    dgh_n = xp.empty((T, B, H), dtype=dgx.dtype)   # n-block of the recurrent-side gradient
+    dgh_n = _scratch("dgh", (T, B, H), dgx.dtype, xp)   # n-block, recurrent side
     dh = xp.zeros((B, H), dtype=dgx.dtype)
     R_rz, R_n = p.R[:H2], p.R[H2:]
     for t in range(T - 1, -1, -1):
@@ -222,7 +242,7 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
         d_rh = np.empty((B, H), dtype=dtype)
     else:
-        dgh = np.empty((T, B, 3 * H), dtype=dtype)
+        dgh = _scratch("dgh", (T, B, 3 * H), dtype, np)
     for t in range(T - 1, -1, -1):
         if last:
             dy, has_dy = (dY, True) if t == T - 1 else (none, False)
