@@ -74,6 +74,43 @@ def _scratch(name, shape, dtype, xp):
     return buf[:size].reshape(shape)
 
 
+_ORIENTATION = {}
+
+
+def product_into(out, a, b, b_t):
+    """out = a @ b, with b_t = b^T contiguous (both given): computed either directly or as
+    (b_t @ a^T)^T, whichever BLAS runs faster for these shapes on this machine (timed once
+    per shape; the transposed form was 1.4x faster for the (32, 1024) step here)."""
+    if type(out) is not np.ndarray:
+        return get_xp(out).matmul(a, b, out=out)
+    key = (a.shape, b.shape, a.dtype.char)
+    way = _ORIENTATION.get(key)
+    if way is None:
+        way = _ORIENTATION[key] = _faster_orientation(out, a, b, b_t)
+    if way == 0:
+        np.matmul(a, b, out=out)
+    else:
+        out_t = _scratch("product_t", out.shape[::-1], out.dtype, np)
+        np.matmul(b_t, a.T, out=out_t)
+        out[...] = out_t.T
+    return out
+
+
+def _faster_orientation(out, a, b, b_t):
+    import time  # noqa: PLC0415 - only when a new shape is first seen
+
+    best = []
+    for way in (0, 1):
+        _ORIENTATION[(a.shape, b.shape, a.dtype.char)] = way
+        times = []
+        for _ in range(4):
+            t0 = time.perf_counter()
+            product_into(out, a, b, b_t)
+            times.append(time.perf_counter() - t0)
+        best.append(min(times[1:]))
+    return 0 if best[0] <= best[1] else 1
+
+
 def _use_fused(xp):
     return FAST and fused is not None and xp is np
 
@@ -137,7 +174,7 @@ def forward(p, X, h0, need_cache=True):
                 np.matmul(aux[k], r_n_t, out=ghn)
                 k_["forward_before_n"](gx[t], ghn, hs[t], gates[k], hs[t + 1], state)
             else:
-                np.matmul(hs[t], r_t, out=gh)
+                product_into(gh, hs[t], r_t, p.R)
                 k_["forward_after"](gx[t], gh, b_rec, hs[t], gates[k], aux[k], hs[t + 1],
                                     gate, state)
         return hs, (gates, aux)
@@ -256,7 +293,7 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
         else:
             k_["backward_after"](dh, dy, has_dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], dhz,
                                  gate, state)
-            np.matmul(dgh[t], p.R, out=mm)
+            product_into(mm, dgh[t], p.R, p.r_t)
         np.add(dhz, mm, out=dh)
     return dh, (None if p.mode == BEFORE else dgh)
 
