@@ -30,15 +30,14 @@ try:
 except ImportError:
     fused = None
 
-GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec w_t")
+GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec")
 
 
 def make_params(W, R, b, mode, gate, state):
     """GRUParams with the derived forms the time loop needs, computed once.
 
     r_t: contiguous R^T (or (R_rz^T, R_h^T) for 'before-multiplication'); b_rec: the
-    recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes);
-    w_t: contiguous W^T.
+    recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes).
     """
     xp = get_xp(W)
     b = b.reshape(-1)
@@ -48,7 +47,7 @@ def make_params(W, R, b, mode, gate, state):
     else:
         r_t = xp.ascontiguousarray(R.T)
     b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
-    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, xp.ascontiguousarray(W.T))
+    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec)
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
 
@@ -128,7 +127,7 @@ def one_observation(p, x, hs):
     """Inference for one observation with the numba kernel: x (T, D), hs (T+1, H) with
     hs[0] = h_0 set; fills hs[1:]."""
     r_t, r_n_t = p.r_t if p.mode == BEFORE else (p.r_t, p.r_t)
-    fused.kernels(x.dtype)["one_observation"](p.w_t, r_t, r_n_t, p.b, p.b_rec, x, hs,
+    fused.kernels(x.dtype)["one_observation"](p.W, r_t, r_n_t, p.b, p.b_rec, x, hs,
                                               *_codes(p), p.mode == BEFORE)
 
 
