@@ -16,6 +16,7 @@ numba is installed, fused kernels from _gru_numba (one pass over the gates per s
 
 import os
 import threading
+import time
 from collections import namedtuple
 
 import numpy as np
@@ -96,8 +97,6 @@ def product_into(out, a, b, b_t):
 
 
 def _faster_orientation(out, a, b, b_t):
-    import time  # noqa: PLC0415 - only when a new shape is first seen
-
     best = []
     for way in (0, 1):
         _ORIENTATION[(a.shape, b.shape, a.dtype.char)] = way
@@ -186,7 +185,7 @@ def forward(p, X, h0, need_cache=True):
         if p.mode == BEFORE:
             xp.matmul(h_prev, r_rz_t, out=gh)
         else:
-            xp.matmul(h_prev, r_t, out=gh)
+            product_into(gh, h_prev, r_t, p.R)
             gh += b_rec
         xp.add(gx[t, :, :H2], gh[:, :H2], out=g[:, :H2])
         gate_fn(g[:, :H2])
