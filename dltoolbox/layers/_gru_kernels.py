@@ -270,8 +270,8 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
     dtype = dgx.dtype
     k_ = fused.kernels(dtype)
     dh = np.zeros((B, H), dtype=dtype)
-    dhz = np.empty((B, H), dtype=dtype)
-    mm = np.empty((B, H), dtype=dtype)
+    dhz = np.zeros((B, H), dtype=dtype)
+    mm = np.zeros((B, H), dtype=dtype)
     none = np.zeros((1, 1), dtype=dtype)
     if p.mode == BEFORE:
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
@@ -288,10 +288,12 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
             np.matmul(dgx[t, :, H2:], R_n, out=d_rh)
             k_["backward_before_r"](d_rh, gates[t], hs[t], dgx[t], dhz, gate)
             np.matmul(dgx[t, :, :H2], R_rz, out=mm)
-        else:
-            k_["backward_after"](dh, dy, has_dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], dhz,
+            np.add(dhz, mm, out=dh)
+        else:   # dh = dhz + mm is formed inside the next step's kernel
+            k_["backward_after"](dhz, mm, dy, has_dy, gates[t], aux[t], hs[t], dgx[t], dgh[t],
                                  gate, state)
             product_into(mm, dgh[t], p.R, p.r_t)
+    if p.mode != BEFORE:
         np.add(dhz, mm, out=dh)
     return dh, (None if p.mode == BEFORE else dgh)
 

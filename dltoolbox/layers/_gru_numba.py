@@ -127,17 +127,20 @@ def kernels(dtype):
                 ho[j] = n + gz[j] * (hp[j] - n)
 
     @njit(**_JIT)
-    def backward_after(dh, dy, has_dy, gates, aux, h_prev, dgx, dgh, dhz, gate, state):
-        """dh += dy; d(pre-activations) of the step; dh * z (the direct path to h_prev)."""
+    def backward_after(dhz, mm, dy, has_dy, gates, aux, h_prev, dgx, dgh, gate, state):
+        """One step back. dh = dhz + mm (+ dy): the direct and the matrix path from the step
+        after, and this step's output gradient. Writes the pre-activation gradients and
+        replaces dhz by dh * z (the direct path to h_{t-1})."""
         nb, h3 = gates.shape
         hh = h3 // 3
         for b in range(nb):
             gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
             xr, xz, xn = dgx[b, :hh], dgx[b, hh:2 * hh], dgx[b, 2 * hh:]
             hr, hz, hn = dgh[b, :hh], dgh[b, hh:2 * hh], dgh[b, 2 * hh:]
-            d, dyb, ab, hp, out = dh[b], dy[b if has_dy else 0], aux[b], h_prev[b], dhz[b]
+            d, m, dyb = dhz[b], mm[b], dy[b if has_dy else 0]
+            ab, hp = aux[b], h_prev[b]
             for j in range(hh):
-                g = d[j] + dyb[j] if has_dy else d[j]
+                g = d[j] + m[j] + dyb[j] if has_dy else d[j] + m[j]
                 r = gr[j]
                 z = gz[j]
                 n = gn[j]
@@ -150,7 +153,7 @@ def kernels(dtype):
                 hr[j] = dar
                 hz[j] = daz
                 hn[j] = dan * r
-                out[j] = g * z
+                d[j] = g * z
 
     @njit(**_JIT)
     def backward_before_n(dh, dy, has_dy, gates, h_prev, dgx, dhz, gate, state):
