@@ -272,26 +272,23 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
     dh = np.zeros((B, H), dtype=dtype)
     dhz = np.zeros((B, H), dtype=dtype)
     mm = np.zeros((B, H), dtype=dtype)
-    none = np.zeros((1, 1), dtype=dtype)
+    no_dy = np.zeros((B, H), dtype=dtype)
     if p.mode == BEFORE:
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
         d_rh = np.empty((B, H), dtype=dtype)
     else:
         dgh = _scratch("dgh", (T, B, 3 * H), dtype, np)
     for t in range(T - 1, -1, -1):
-        if last:
-            dy, has_dy = (dY, True) if t == T - 1 else (none, False)
-        else:
-            dy, has_dy = dY[t], True
+        dy = (dY if t == T - 1 else no_dy) if last else dY[t]
         if p.mode == BEFORE:
-            k_["backward_before_n"](dh, dy, has_dy, gates[t], hs[t], dgx[t], dhz, gate, state)
+            k_["backward_before_n"](dh, dy, gates[t], hs[t], dgx[t], dhz, gate, state)
             np.matmul(dgx[t, :, H2:], R_n, out=d_rh)
             k_["backward_before_r"](d_rh, gates[t], hs[t], dgx[t], dhz, gate)
             np.matmul(dgx[t, :, :H2], R_rz, out=mm)
             np.add(dhz, mm, out=dh)
         else:   # dh = dhz + mm is formed inside the next step's kernel
-            k_["backward_after"](dhz, mm, dy, has_dy, gates[t], aux[t], hs[t], dgx[t], dgh[t],
-                                 gate, state)
+            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], gate,
+                                 state)
             product_into(mm, dgh[t], p.R, p.r_t)
     if p.mode != BEFORE:
         np.add(dhz, mm, out=dh)
