@@ -12,6 +12,8 @@ scalar, or one value per element (a 1-by-3 factor expanded over the gate blocks)
            (MATLAB's form: bias correction folded into the step, eps on the uncorrected v)
 """
 
+import numpy as np
+
 from ..backend import get_xp
 
 
@@ -80,11 +82,13 @@ def regularize_and_clip(g, theta, l2_scaled, segments, method, threshold, tmp):
     if threshold == float("inf"):
         return
     if method == "l2norm":
-        for a, b in segments:
-            part = g[a:b]
-            norm = float(xp.sqrt(xp.dot(part, part)))
+        xp.multiply(g, g, out=tmp)
+        sums = [float(v) for v in xp.add.reduceat(tmp, [a for a, _ in segments])] \
+            if xp is np else [float(xp.dot(g[a:b], g[a:b])) for a, b in segments]
+        for (a, b), sq in zip(segments, sums):
+            norm = sq ** 0.5
             if norm > threshold:
-                part *= threshold / norm
+                g[a:b] *= threshold / norm
     elif method == "global-l2norm":
         total = float(xp.sqrt(xp.dot(g, g)))
         if total > threshold:
