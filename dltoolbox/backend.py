@@ -8,10 +8,7 @@ import numpy as np
 
 from .errors import raise_error
 
-__all__ = ["get_xp", "to_host", "to_device", "cupy_or_none", "resolve_environment",
-           "DEFAULT_DTYPE"]
-
-DEFAULT_DTYPE = np.float32
+__all__ = ["get_xp", "to_host", "cupy_or_none", "resolve_environment"]
 
 _cupy = None
 _cupy_checked = False
@@ -52,15 +49,6 @@ def to_host(a):
     if type(a).__module__.startswith("cupy"):
         return a.get()
     return np.asarray(a)
-
-
-def to_device(a, xp):
-    """Return ``a`` as an array of module ``xp`` (no copy when already there)."""
-    if a is None:
-        return None
-    if xp is np:
-        return to_host(a)
-    return xp.asarray(a)
 
 
 def resolve_environment(env, func):

@@ -15,7 +15,7 @@ from . import sequences as seqmod
 from ._display import series_network_text
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_one_of, check_positive_integer, describe
-from .backend import cupy_or_none, get_xp, resolve_environment, to_host
+from .backend import cupy_or_none, resolve_environment, to_host
 from .categorical import Categorical
 from .errors import raise_error
 from .layer_array import LayerArray
@@ -404,4 +404,4 @@ def resetState(net):  # noqa: N802 - MATLAB name
 
 
 __all__ = ["SeriesNetwork", "assembleNetwork", "predict", "classify", "predictAndUpdateState",
-           "classifyAndUpdateState", "resetState", "get_xp"]
+           "classifyAndUpdateState", "resetState"]

@@ -126,9 +126,6 @@ class Layer:
         """Drop forms derived from the learnables (the solver updated them in place)."""
         self.__dict__.pop("_cache", None)
 
-    def matlab_summary(self):
-        return f"[1{chr(0xd7)}1 {type(self).__name__}]"
-
 
 def general_rows(layer):
     """The newer (R2020b+) general group: Name, InputNames, ... HasStateOutputs."""
