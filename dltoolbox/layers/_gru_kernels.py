@@ -171,6 +171,9 @@ def forward(p, X, h0, need_cache=True):
                 k_["forward_before_rz"](gx[t], gh, hs[t], gates[k], aux[k], gate)
                 np.matmul(aux[k], r_n_t, out=ghn)
                 k_["forward_before_n"](gx[t], ghn, hs[t], gates[k], hs[t + 1], state)
+            elif not need_cache:
+                product_into(gh, hs[t], r_t, p.R)
+                k_["forward_after_infer"](gx[t], gh, b_rec, hs[t], hs[t + 1], gate, state)
             else:
                 product_into(gh, hs[t], r_t, p.R)
                 k_["forward_after"](gx[t], gh, b_rec, hs[t], gates[k], aux[k], hs[t + 1],

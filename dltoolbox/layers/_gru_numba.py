@@ -102,6 +102,22 @@ def kernels(dtype):
                 ho[j] = n + z * (hp[j] - n)
 
     @njit(**_JIT)
+    def forward_after_infer(gx, gh, b_rec, h_prev, h_out, gate, state):
+        """forward_after without the values kept for backward (prediction): fewer stores."""
+        nb, h3 = gh.shape
+        hh = h3 // 3
+        br, bz, bn = b_rec[:hh], b_rec[hh:2 * hh], b_rec[2 * hh:]
+        for b in range(nb):
+            xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
+            hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
+            hp, ho = h_prev[b], h_out[b]
+            for j in range(hh):
+                r = gate_fn(xr[j] + hr[j] + br[j], gate)
+                z = gate_fn(xz[j] + hz[j] + bz[j], gate)
+                n = state_fn(xn[j] + r * (hn[j] + bn[j]), state)
+                ho[j] = n + z * (hp[j] - n)
+
+    @njit(**_JIT)
     def forward_before_rz(gx, gh, h_prev, gates, rh, gate):
         """'before' mode, first half: r, z and r * h_prev (the input of R_h)."""
         nb, h3 = gx.shape
@@ -242,6 +258,7 @@ def kernels(dtype):
                 ho[j] = n + ga[hh + j] * (hp[j] - n)
 
     return {"one_observation": one_observation, "forward_after": forward_after,
+            "forward_after_infer": forward_after_infer,
             "forward_before_rz": forward_before_rz,
             "forward_before_n": forward_before_n, "backward_after": backward_after,
             "backward_before_n": backward_before_n, "backward_before_r": backward_before_r}
