@@ -296,7 +296,114 @@ def _set_up_layers(arr, seqs, tg, opts, func, stream):
                     f"{what}; set the last fullyConnectedLayer's OutputSize to {tg['size']}.")
 
 
-def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):  # noqa: C901
+def _schedule(opts, seqs, tg, xp):
+    """MATLAB's iteration order (§15): yields ("chunk", epoch, rate, X, T, first) for every
+    iteration (``first``: the chunk starts a new mini-batch, so the recurrent state resets)
+    and ("end", epoch) after each epoch."""
+    n = len(seqs)
+    mbs = min(opts.MiniBatchSize, n)
+    gen = initializers.generator()
+    order = gen.permutation(n) if opts.Shuffle in ("once", "every-epoch") else np.arange(n)
+    mode, direction = opts.SequenceLength, opts.SequencePaddingDirection
+    batches = {}   # padded mini-batches, reused while the order is fixed
+    for epoch in range(1, opts.MaxEpochs + 1):
+        if opts.Shuffle == "every-epoch" and epoch > 1:
+            order = gen.permutation(n)
+            batches.clear()
+        rate = opts.InitialLearnRate
+        if opts.LearnRateSchedule == "piecewise":
+            rate *= opts.LearnRateDropFactor ** ((epoch - 1) // opts.LearnRateDropPeriod)
+        for k, idx in enumerate(seqmod.mini_batches(n, mbs, keep_last=False)):
+            if k not in batches:
+                ids = order[idx]
+                batch = [seqs[i] for i in ids]
+                s = seqmod.padded_length([b.shape[1] for b in batch], mode)
+                pad = opts.SequencePaddingValue
+                batches[k] = (s, xp.asarray(seqmod.pad(batch, s, direction, pad, np.float32)),
+                              xp.asarray(_batch_targets(tg, ids, s, direction, pad,
+                                                        np.float32)))
+            s, Xb, Tb = batches[k]
+            step = s if isinstance(mode, str) else mode
+            for c0 in range(0, s, step):
+                yield ("chunk", epoch, rate, Xb[c0:c0 + step],
+                       Tb[c0:c0 + step] if tg["seq"] else Tb, c0 == 0)
+        yield ("end", epoch)
+
+
+class _Report:
+    """The verbose table, the info struct, the plot and the OutputFcn calls of one run."""
+
+    def __init__(self, opts, regression, has_val, stream, plot):
+        self.opts, self.regression, self.has_val = opts, regression, has_val
+        self.stream, self.plot = stream, plot
+        self.metric = "RMSE" if regression else "Accuracy"
+        self.info = progress.Struct(TrainingLoss=[], **{f"Training{self.metric}": []},
+                                    ValidationLoss=[], **{f"Validation{self.metric}": []},
+                                    BaseLearnRate=[])
+        fcn = opts.OutputFcn
+        self.fcns = [] if fcn is None else (fcn if isinstance(fcn, list) else [fcn])
+        self.start = time.perf_counter()
+        self.pending = None   # the last row, printed once it is known to be final or not
+
+    def begin(self, device):
+        if self.opts.Verbose:
+            if self.opts.ExecutionEnvironment == "auto":
+                print(f"Training on single {device}.", file=self.stream)
+            print(progress.table_header(self.has_val, self.regression), file=self.stream)
+        self.call("start", 0, 0)
+
+    def call(self, state, epoch, iteration, loss=np.nan, metric=np.nan, vl=np.nan,
+             vm=np.nan, rate=np.nan):
+        """Call the OutputFcns; True when one of them asks to stop."""
+        if not self.fcns:
+            return False
+        fields = progress.Struct(Epoch=epoch, Iteration=iteration,
+                                 TimeSinceStart=time.perf_counter() - self.start,
+                                 TrainingLoss=loss, ValidationLoss=vl, BaseLearnRate=rate,
+                                 **{f"Training{self.metric}": metric,
+                                    f"Validation{self.metric}": vm}, State=state)
+        return any(bool(f(fields)) for f in self.fcns)
+
+    def record(self, epoch, iteration, loss, metric, rate, validation):
+        """Store one iteration; returns True when an OutputFcn asks to stop."""
+        vl, vm = validation if validation else (np.nan, np.nan)
+        info = self.info
+        info.TrainingLoss.append(loss)
+        info[f"Training{self.metric}"].append(metric)
+        info.BaseLearnRate.append(rate)
+        info.ValidationLoss.append(vl)
+        info[f"Validation{self.metric}"].append(vm)
+        if self.pending:
+            self._print_row(self.pending)
+        self.pending = [epoch, iteration, time.perf_counter() - self.start, metric, loss, rate,
+                        (vl, vm), validation is not None]
+        if self.plot:
+            self.plot.update(info)
+        return self.call("iteration", epoch, iteration, loss, metric, vl, vm, rate)
+
+    def set_last_validation(self, vl, vm):
+        self.info.ValidationLoss[-1], self.info[f"Validation{self.metric}"][-1] = vl, vm
+        self.pending[-2], self.pending[-1] = (vl, vm), True
+
+    def _print_row(self, row, final=False):
+        it = row[1]
+        if self.opts.Verbose and (it == 1 or it % self.opts.VerboseFrequency == 0 or row[-1]
+                                  or final):
+            print(progress.table_row(*row[:-2], self.regression, self.has_val, row[-2][1],
+                                     row[-2][0]), file=self.stream)
+
+    def finish(self, stop_reason, epoch, iteration):
+        if self.pending:
+            self._print_row(self.pending, final=True)
+        if self.opts.Verbose:
+            print(progress.rule(self.has_val), file=self.stream)
+            print(f"Training finished: {stop_reason}", file=self.stream)
+        if self.plot:
+            self.plot.update(self.info, final=True)
+        self.call("done", epoch, iteration)
+
+
+def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     """Train a sequence network (MATLAB ``trainNetwork``).
 
     ``net = trainNetwork(X, Y, layers, options)``;
@@ -319,189 +426,110 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):  # noqa: C90
     """
     func = "trainNetwork"
     stream = stream or sys.stdout
-    arr, seqs, tg = _check_inputs(X, Y, layers, options, func)
     opts = options
-    val = None
-    if opts.ValidationData is not None:
-        xv, yv = opts.ValidationData
-        vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData")
-        seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData")
-        seqmod.check_finite(vseqs, func, "ValidationData")
-        val = (vseqs, prepare_targets(yv, vseqs, vsingle, arr, func, "ValidationData"))
+    arr, seqs, tg = _check_inputs(X, Y, layers, opts, func)
+    val = _validation_data(opts, arr, func)
     if opts.CheckpointPath and not os.path.isdir(opts.CheckpointPath):
         raise_error(func, "InvalidCheckpointPath",
                     f"CheckpointPath '{opts.CheckpointPath}' is not an existing folder.")
     xp, device = resolve_environment(opts.ExecutionEnvironment, func)
-    plot = progress.ProgressPlot(tg["kind"] == "regression", stream) \
+    regression = tg["kind"] == "regression"
+    plot = progress.ProgressPlot(regression, stream) \
         if opts.Plots == "training-progress" else None
     _set_up_layers(arr, seqs, tg, opts, func, stream)
     if val is not None:
-        if tg["kind"] == "classification":
-            vt = val[1]
-            if vt["classes"] != tg["classes"]:
-                remap = np.array([tg["classes"].index(c) for c in vt["classes"]])
-                vt["codes"] = [remap[c] for c in vt["codes"]] if vt["seq"] else \
-                    remap[vt["codes"]]
+        _align_classes(val[1], tg)
     run = _Run(arr, opts, xp)
-
-    regression = tg["kind"] == "regression"
-    metric_name = "RMSE" if regression else "Accuracy"
-    info = progress.Struct(TrainingLoss=[], **{f"Training{metric_name}": []},
-                           ValidationLoss=[], **{f"Validation{metric_name}": []},
-                           BaseLearnRate=[])
-    verbose = opts.Verbose
-    has_val = val is not None
-    if verbose:
-        if opts.ExecutionEnvironment == "auto":
-            print(f"Training on single {device}.", file=stream)
-        print(progress.table_header(has_val, regression), file=stream)
-
-    n = len(seqs)
-    mbs = min(opts.MiniBatchSize, n)
-    gen = initializers.generator()
-    order = gen.permutation(n) if opts.Shuffle in ("once", "every-epoch") else np.arange(n)
-    mode, direction = opts.SequenceLength, opts.SequencePaddingDirection
-    pad_value = opts.SequencePaddingValue
-    start = time.perf_counter()
-    iteration = 0
-    pending = None           # the last row, printed once we know whether it is the final one
-    best = (np.inf, None, 0)  # (validation loss, snapshot, iteration)
-    bad_validations = 0
-    stop_reason = "Max epochs completed."
-    last_val = (np.nan, np.nan)
-    fcns = [] if opts.OutputFcn is None else (opts.OutputFcn if isinstance(opts.OutputFcn, list)
-                                              else [opts.OutputFcn])
-
-    def call_output_fcns(state, epoch, loss=np.nan, metric=np.nan, vl=np.nan, vm=np.nan,
-                         rate=np.nan):
-        fields = progress.Struct(Epoch=epoch, Iteration=iteration,
-                                 TimeSinceStart=time.perf_counter() - start,
-                                 TrainingLoss=loss, ValidationLoss=vl, BaseLearnRate=rate,
-                                 **{f"Training{metric_name}": metric,
-                                    f"Validation{metric_name}": vm}, State=state)
-        return any(bool(f(fields)) for f in fcns)
-
-    def print_row(row, final=False):
-        it = row[1]
-        if verbose and (it == 1 or it % opts.VerboseFrequency == 0 or row[-1] or final):
-            print(progress.table_row(*row[:-2], regression, has_val, row[-2][1], row[-2][0]),
-                  file=stream)
+    report = _Report(opts, regression, val is not None, stream, plot)
+    report.begin(device)
 
     def validate():
-        net = SeriesNetwork(run.layers)
-        return validation_metrics(net, val[0], val[1], opts)
+        return validation_metrics(SeriesNetwork(run.layers), val[0], val[1], opts)
 
-    if fcns:
-        call_output_fcns("start", 0)
-    stopped = False
-    epoch = 0
-    batches = {}
-    for epoch in range(1, opts.MaxEpochs + 1):
-        if opts.Shuffle == "every-epoch" and epoch > 1:
-            order = gen.permutation(n)
-            batches.clear()   # padded mini-batches are reused while the order is fixed
-        rate = opts.InitialLearnRate
-        if opts.LearnRateSchedule == "piecewise":
-            rate *= opts.LearnRateDropFactor ** ((epoch - 1) // opts.LearnRateDropPeriod)
-        for k, idx in enumerate(seqmod.mini_batches(n, mbs, keep_last=False)):
-            if k not in batches:
-                ids = order[idx]
-                batch = [seqs[i] for i in ids]
-                s = seqmod.padded_length([b.shape[1] for b in batch], mode)
-                Xb = xp.asarray(seqmod.pad(batch, s, direction, pad_value, np.float32))
-                Tb = xp.asarray(_batch_targets(tg, ids, s, direction, pad_value, np.float32))
-                batches[k] = (s, Xb, Tb)
-            s, Xb, Tb = batches[k]
-            step = s if isinstance(mode, str) else mode
-            states = None
-            for c0 in range(0, s, step):
-                iteration += 1
-                Yp, backs, states = run_layers(run.layers, Xb[c0:c0 + step], True, states)
-                Tc = Tb[c0:c0 + step] if tg["seq"] else Tb
-                loss, dY, metric = run.layers[-1].loss(Yp, Tc)
-                if not np.isfinite(loss):
-                    iteration -= 1
-                    stop_reason = "Training loss is NaN or Inf."
-                    warnings.warn(f"trainNetwork: the training loss became {loss} at "
-                                  f"iteration {iteration + 1}; training stopped and the "
-                                  f"network of iteration {iteration} is returned.",
-                                  stacklevel=2)
-                    if iteration > 0:
-                        run.restore(run.previous)
-                    stopped = True
-                    break
-                _, grads = backprop_layers(backs, dY)
-                run.step(grads, rate)
-                info.TrainingLoss.append(loss)
-                info[f"Training{metric_name}"].append(metric)
-                info.BaseLearnRate.append(rate)
-                validated = has_val and (iteration == 1 or
-                                         iteration % opts.ValidationFrequency == 0)
-                vl, vm = (np.nan, np.nan)
-                if validated:
-                    vl, vm = last_val = validate()
-                    if vl < best[0]:
-                        snap = run.snapshot() if opts.OutputNetwork == \
-                            "best-validation-loss" else None
-                        best = (vl, snap, iteration)
-                        bad_validations = 0
-                    else:
-                        bad_validations += 1
-                info.ValidationLoss.append(vl)
-                info[f"Validation{metric_name}"].append(vm)
-                if pending:
-                    print_row(pending)
-                pending = [epoch, iteration, time.perf_counter() - start, metric, loss, rate,
-                           (vl, vm), validated]
-                if plot:
-                    plot.update(info)
-                if fcns and call_output_fcns("iteration", epoch, loss, metric, vl, vm, rate):
-                    stop_reason, stopped = "Stopped by OutputFcn.", True
-                elif bad_validations >= opts.ValidationPatience:
-                    stop_reason, stopped = "Met validation criterion.", True
-                if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "iteration" and \
-                        iteration % opts.CheckpointFrequency == 0:
-                    _checkpoint(run, opts.CheckpointPath, iteration)
-                if stopped:
-                    break
-            if stopped:
-                break
-        if stopped:
+    iteration = epoch = 0
+    best = (np.inf, None, 0)       # (validation loss, snapshot, iteration)
+    last_val = (np.nan, np.nan)
+    bad_validations = 0
+    stop_reason = "Max epochs completed."
+    states = None
+    for event in _schedule(opts, seqs, tg, xp):
+        if event[0] == "end":
+            if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "epoch" and \
+                    event[1] % opts.CheckpointFrequency == 0:
+                _checkpoint(run, opts.CheckpointPath, iteration)
+            continue
+        _, epoch, rate, Xc, Tc, first = event
+        Yp, backs, states = run_layers(run.layers, Xc, True, None if first else states)
+        loss, dY, metric = run.layers[-1].loss(Yp, Tc)
+        if not np.isfinite(loss):
+            stop_reason = "Training loss is NaN or Inf."
+            warnings.warn(f"trainNetwork: the training loss became {loss} at iteration "
+                          f"{iteration + 1}; training stopped and the network of iteration "
+                          f"{iteration} is returned.", stacklevel=2)
+            if iteration > 0:
+                run.restore(run.previous)
             break
-        if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "epoch" and \
-                epoch % opts.CheckpointFrequency == 0:
+        iteration += 1
+        _, grads = backprop_layers(backs, dY)
+        run.step(grads, rate)
+        validation = None
+        if val is not None and (iteration == 1 or iteration % opts.ValidationFrequency == 0):
+            validation = last_val = validate()
+            if validation[0] < best[0]:
+                best = (validation[0], run.snapshot() if opts.OutputNetwork ==
+                        "best-validation-loss" else None, iteration)
+                bad_validations = 0
+            else:
+                bad_validations += 1
+        stop = report.record(epoch, iteration, loss, metric, rate, validation)
+        if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "iteration" and \
+                iteration % opts.CheckpointFrequency == 0:
             _checkpoint(run, opts.CheckpointPath, iteration)
+        if stop:
+            stop_reason = "Stopped by OutputFcn."
+            break
+        if bad_validations >= opts.ValidationPatience:
+            stop_reason = "Met validation criterion."
+            break
 
-    if pending:
-        if has_val and not pending[-1]:
-            vl, vm = last_val = validate()
-            info.ValidationLoss[-1], info[f"Validation{metric_name}"][-1] = vl, vm
-            pending[-2], pending[-1] = (vl, vm), True
-            if vl < best[0]:
-                best = (vl, run.snapshot() if opts.OutputNetwork == "best-validation-loss"
-                        else None, iteration)
-        print_row(pending, final=True)
-    if verbose:
-        print(progress.rule(has_val), file=stream)
-        print(f"Training finished: {stop_reason}", file=stream)
+    if val is not None and report.pending and not report.pending[-1]:
+        vl, vm = last_val = validate()        # the final iteration is always validated
+        report.set_last_validation(vl, vm)
+        if vl < best[0]:
+            best = (vl, run.snapshot() if opts.OutputNetwork == "best-validation-loss"
+                    else None, iteration)
+    report.finish(stop_reason, epoch, iteration)
 
-    out_iteration = iteration
-    final_val = last_val
+    info = report.info
+    out_iteration, final_val = iteration, last_val
     if opts.OutputNetwork == "best-validation-loss" and best[1] is not None:
         run.restore(best[1])
         out_iteration = best[2]
-        final_val = (best[0], info[f"Validation{metric_name}"][best[2] - 1])
-    if plot:
-        plot.update(info, final=True)
-    if fcns:
-        call_output_fcns("done", epoch)
+        final_val = (best[0], info[f"Validation{report.metric}"][best[2] - 1])
     for key in list(info):
         info[key] = np.asarray(info[key], dtype=np.float64)
-    info.FinalValidationLoss = final_val[0] if has_val else np.nan
-    info[f"FinalValidation{metric_name}"] = final_val[1] if has_val else np.nan
+    info.FinalValidationLoss = final_val[0] if val is not None else np.nan
+    info[f"FinalValidation{report.metric}"] = final_val[1] if val is not None else np.nan
     info.OutputNetworkIteration = out_iteration
-    net = run.host_network()
-    return outputs((net, info), nargout, func)
+    return outputs((run.host_network(), info), nargout, func)
+
+
+def _validation_data(opts, arr, func):
+    """(sequences, targets) of ValidationData, checked like the training data, or None."""
+    if opts.ValidationData is None:
+        return None
+    xv, yv = opts.ValidationData
+    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData")
+    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData")
+    seqmod.check_finite(vseqs, func, "ValidationData")
+    return vseqs, prepare_targets(yv, vseqs, vsingle, arr, func, "ValidationData")
+
+
+def _align_classes(vt, tg):
+    """Express validation labels in the training classes' order."""
+    if tg["kind"] == "classification" and vt["classes"] != tg["classes"]:
+        remap = np.array([tg["classes"].index(c) for c in vt["classes"]])
+        vt["codes"] = [remap[c] for c in vt["codes"]] if vt["seq"] else remap[vt["codes"]]
 
 
 def _checkpoint(run, folder, iteration):
