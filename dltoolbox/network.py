@@ -45,11 +45,10 @@ PREDICT_OPTIONS = options_table(
 
 def outputs(values, nargout, func):
     """MATLAB Engine convention: the first output, or a tuple of the first ``nargout``."""
-    n = len(values)
-    if nargout not in range(1, n + 1) or isinstance(nargout, bool):
-        raise_error(func, "TooManyOutputs",
-                    f"nargout must be an integer from 1 to {n}, got {nargout!r}.")
-    return values[0] if nargout == 1 else tuple(values[:nargout])
+    if type(nargout) is int and 1 <= nargout <= len(values):
+        return values[0] if nargout == 1 else tuple(values[:nargout])
+    raise_error(func, "TooManyOutputs",
+                f"nargout must be an integer from 1 to {len(values)}, got {nargout!r}.")
 
 
 # -- running layers ---------------------------------------------------------------------
@@ -192,13 +191,25 @@ class SeriesNetwork:
         layers = LayerArray.__new__(LayerArray)
         list.extend(layers, self.Layers)
         for i, h in states.items():
-            layer = layers[i].copy()
-            object.__setattr__(layer, "HiddenState", np.array(to_host(h).T))
+            layer = list.__getitem__(layers, i).copy()
+            state = to_host(h).T          # h is a fresh array of that call: no copy needed
+            state.flags.writeable = False
+            object.__setattr__(layer, "HiddenState", state)
             list.__setitem__(layers, i, layer)
         net = object.__new__(SeriesNetwork)
         object.__setattr__(net, "Layers", layers)
-        object.__setattr__(net, "_dtype", self.__dict__.get("_dtype") or self.dtype())
+        object.__setattr__(net, "_plan", self.__dict__.get("_plan") or self.inference_plan())
         return net
+
+    def inference_plan(self):
+        """(dtype, time output?, indices of the layers that change data in prediction);
+        computed once per network and passed on to the networks derived from it."""
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = (self.dtype(), self.has_time_output(),
+                    tuple(i for i, layer in enumerate(self.Layers) if not layer.passes_through()))
+            object.__setattr__(self, "_plan", plan)
+        return plan
 
 
 def assembleNetwork(layers):  # noqa: N802 - MATLAB name
@@ -297,20 +308,20 @@ def _infer_one(net, X, func):
     """infer() for one observation: no batching, padding or trimming to do.
 
     This is the path of closed-loop forecasting, one time step per call; it does only
-    the checks that this input needs and runs each layer's ``predict_one``.
+    the checks that this input needs and runs ``predict_one`` of the layers that act.
     """
     layers = net.Layers
     input_layer = list.__getitem__(layers, 0)
     if X.shape[0] != input_layer.InputSize:
         seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name)
-    dtype = net.__dict__.get("_dtype") or net.dtype()
+    dtype, time_out, acting = net.__dict__.get("_plan") or net.inference_plan()
     x = np.ascontiguousarray(X.T, dtype=dtype)
     states = {}
-    for i, layer in enumerate(layers):
-        x, state = layer.predict_one(x)
+    for i in acting:
+        x, state = list.__getitem__(layers, i).predict_one(x)
         if state is not None:
             states[i] = state
-    return (x.T.copy() if time_output(layers) else x), True, states
+    return (x.T.copy() if time_out else x.copy()), True, states
 
 
 def predict(net, X, *args, **kwargs):

@@ -110,6 +110,10 @@ class Layer:
     def check_assembled(self, input_size):
         """Raise when a learnable is missing or wrongly sized (assembleNetwork)."""
 
+    def passes_through(self):
+        """True when prediction leaves the data unchanged (output layers, dropout, ...)."""
+        return False
+
     def predict_one(self, x, state=None):
         """Prediction for one observation: x (T, C) -> (y (T, K), final state or None).
 

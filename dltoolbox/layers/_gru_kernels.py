@@ -31,14 +31,15 @@ try:
 except ImportError:
     fused = None
 
-GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec")
+GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec one")
 
 
 def make_params(W, R, b, mode, gate, state):
     """GRUParams with the derived forms the time loop needs, computed once.
 
     r_t: contiguous R^T (or (R_rz^T, R_h^T) for 'before-multiplication'); b_rec: the
-    recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes).
+    recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes);
+    one: the single-observation kernel with the weights bound (numba only), ``one(x, hs)``.
     """
     xp = get_xp(W)
     b = b.reshape(-1)
@@ -48,7 +49,24 @@ def make_params(W, R, b, mode, gate, state):
     else:
         r_t = xp.ascontiguousarray(R.T)
     b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
-    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec)
+    one = None
+    if fused is not None and xp is np:   # the single-observation kernel, arguments bound
+        one = _bind_one(fused.kernels(W.dtype)["one_observation"], np.ascontiguousarray(W.T),
+                        r_t if mode == BEFORE else (r_t, r_t), b, b_rec,
+                        int(gate == "hard-sigmoid"), int(state == "softsign"), mode == BEFORE)
+    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, one)
+
+
+def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
+    r_a, r_b = r_pair
+
+    def one(x, hs):
+        kernel(w_t, r_a, r_b, b, b_rec, x, hs, gate, state, before)
+    return one
+
+
+def _call_one(kernel, gate, state, before, x, hs):
+    kernel(x, hs, gate, state, before)
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
 
@@ -125,9 +143,7 @@ def one_observation_ready(x):
 def one_observation(p, x, hs):
     """Inference for one observation with the numba kernel: x (T, D), hs (T+1, H) with
     hs[0] = h_0 set; fills hs[1:]."""
-    r_t, r_n_t = p.r_t if p.mode == BEFORE else (p.r_t, p.r_t)
-    fused.kernels(x.dtype)["one_observation"](p.W, r_t, r_n_t, p.b, p.b_rec, x, hs,
-                                              *_codes(p), p.mode == BEFORE)
+    p.one(x, hs)
 
 
 def forward(p, X, h0, need_cache=True):

@@ -206,10 +206,10 @@ def kernels(dtype):
                 out[j] += d[j] * r
 
     @njit(**_JIT)
-    def one_observation(W, r_t, r_n_t, b, b_rec, X, hs, gate, state, before):
+    def one_observation(w_t, r_t, r_n_t, b, b_rec, X, hs, gate, state, before):
         """Inference for one observation (B = 1): the whole time loop in one call.
 
-        X (T, D); hs (T+1, H) with hs[0] = h_0 is filled with h_1..h_T. W (3H, D);
+        X (T, D); hs (T+1, H) with hs[0] = h_0 is filled with h_1..h_T. w_t = W^T (D, 3H);
         r_t = R^T (H, 3H), or R_rz^T (H, 2H) with r_n_t = R_h^T (H, H) when ``before``.
         The matrix-vector products run here as row updates (contiguous, vectorized),
         which removes the per-step calls that dominate closed-loop forecasting.
@@ -223,11 +223,12 @@ def kernels(dtype):
         for t in range(T):
             x, hp, ho = X[t], hs[t], hs[t + 1]
             for j in range(3 * hh):
-                acc = b[j]
-                w = W[j]
-                for k in range(D):
-                    acc += w[k] * x[k]
-                ga[j] = acc
+                ga[j] = b[j]
+            for k in range(D):
+                xk = x[k]
+                w = w_t[k]
+                for j in range(3 * hh):
+                    ga[j] += w[j] * xk
             for j in range(rows):
                 gr[j] = b_rec[j]
             for k in range(hh):

@@ -38,8 +38,8 @@ class DropoutLayer(Layer):
         return [(None, [("Name", self.Name)]),
                 ("Hyperparameters", [("Probability", self.Probability)])]
 
-    def predict_one(self, x, state=None):
-        return x, None
+    def passes_through(self):
+        return True
 
     def forward(self, X, training=False, state=None):
         p = self.Probability

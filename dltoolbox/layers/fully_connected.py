@@ -1,5 +1,7 @@
 """fullyConnectedLayer: y = W x + b, applied at every time step of a sequence."""
 
+import numpy as np
+
 from .. import initializers
 from .._nameval import Option, options_table
 from .._validate import (
@@ -114,8 +116,12 @@ class FullyConnectedLayer(Layer):
                             f"{shape[0]}×{shape[1]}, but it is {got}.")
 
     def predict_one(self, x, state=None):
-        y = x @ self.Weights.T.astype(x.dtype, copy=False)
-        y += self.Bias.reshape(-1)
+        cache = self.__dict__.get("_cache")
+        if cache is None or cache[0] != x.dtype:
+            cache = self._cache = (x.dtype, np.ascontiguousarray(self.Weights.T, x.dtype),
+                                   self.Bias.reshape(-1).astype(x.dtype))
+        y = x @ cache[1]
+        y += cache[2]
         return y, None
 
     def forward(self, X, training=False, state=None):

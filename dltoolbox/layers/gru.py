@@ -256,17 +256,15 @@ class GRULayer(Layer):
             return super().predict_one(x, state)
         T = x.shape[0]
         hs = np.empty((T + 1, self.NumHiddenUnits), dtype=x.dtype)
-        if state is not None:
-            hs[0] = state.reshape(-1)
-        elif self.HiddenState is None:
+        h0 = self.HiddenState if state is None else state.T
+        if h0 is None:
             hs[0] = 0
+        elif h0.shape[1] == 1:
+            hs[0] = h0.T
         else:
-            if self.HiddenState.shape[1] != 1:
-                self.initial_state(1, np, x.dtype)    # raises IncorrectNetworkState
-            hs[0] = self.HiddenState[:, 0]
-        kernels.one_observation(self._params(np, x.dtype), x, hs)
-        y = hs[T:] if self.OutputMode == "last" else hs[1:]
-        return y, hs[T:]
+            self.initial_state(1, np, x.dtype)    # raises IncorrectNetworkState
+        self._params(np, x.dtype).one(x, hs)
+        return (hs[T:] if self.OutputMode == "last" else hs[1:]), hs[T:]
 
     def forward(self, X, training=False, state=None):
         """X: (T, B, D). Returns (Y, backprop, h_T) with Y (T, B, H) or (B, H) for 'last'.

@@ -55,8 +55,8 @@ class RegressionOutputLayer(Layer):
         return [(None, [("Name", self.Name), ("ResponseNames", self.ResponseNames)]),
                 ("Hyperparameters", [("LossFunction", self.LossFunction)])]
 
-    def predict_one(self, x, state=None):
-        return x, None
+    def passes_through(self):
+        return True
 
     def forward(self, X, training=False, state=None):
         return X, (lambda dY: (dY, {})), None

@@ -137,10 +137,8 @@ class SequenceInputLayer(Layer):
             return vec(self.Min), k / vec(span), (-1.0 if k == 2.0 else 0.0)
         return None
 
-    def predict_one(self, x, state=None):
-        if self.Normalization == "none":
-            return x, None
-        return super().predict_one(x, state)
+    def passes_through(self):
+        return isinstance(self.Normalization, str) and self.Normalization == "none"
 
     def forward(self, X, training=False, state=None):
         xp = get_xp(X)
