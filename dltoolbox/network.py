@@ -192,9 +192,10 @@ class SeriesNetwork:
         list.extend(layers, self.Layers)
         for i, h in states.items():
             layer = list.__getitem__(layers, i).copy()
-            state = to_host(h).T          # h is a fresh array of that call: no copy needed
-            state.flags.writeable = False
-            object.__setattr__(layer, "HiddenState", state)
+            if type(h) is not np.ndarray:
+                h = to_host(h)
+            # h is a fresh array made by that call: stored as it is, no copy
+            object.__setattr__(layer, "HiddenState", h.T)
             list.__setitem__(layers, i, layer)
         net = object.__new__(SeriesNetwork)
         object.__setattr__(net, "Layers", layers)
