@@ -134,6 +134,8 @@ def bench_epoch(repeats):
 
     def maths():
         for xb, tb in batches:
+            for layer in arr:   # weights change every iteration: layers refresh derived forms
+                layer.learnables_changed()
             y, backs, _ = run_layers(arr, xb, True)
             _, dy, _ = arr[-1].loss(y, tb)
             backprop_layers(backs, dy)

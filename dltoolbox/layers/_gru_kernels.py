@@ -39,7 +39,7 @@ def make_params(W, R, b, mode, gate, state):
 
     r_t: contiguous R^T (or (R_rz^T, R_h^T) for 'before-multiplication'); b_rec: the
     recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes);
-    one: the single-observation kernel with the weights bound (numba only), ``one(x, hs)``.
+    one: set by :func:`with_one`.
     """
     xp = get_xp(W)
     b = b.reshape(-1)
@@ -49,12 +49,16 @@ def make_params(W, R, b, mode, gate, state):
     else:
         r_t = xp.ascontiguousarray(R.T)
     b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
-    one = None
-    if fused is not None and xp is np:   # the single-observation kernel, arguments bound
-        one = _bind_one(fused.kernels(W.dtype)["one_observation"], np.ascontiguousarray(W.T),
-                        r_t if mode == BEFORE else (r_t, r_t), b, b_rec,
-                        int(gate == "hard-sigmoid"), int(state == "softsign"), mode == BEFORE)
-    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, one)
+    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, None)
+
+
+def with_one(p):
+    """p with ``one``: the single-observation kernel with the weights bound (numba, NumPy
+    arrays only), built on first use since training never needs it."""
+    return p._replace(one=_bind_one(
+        fused.kernels(p.W.dtype)["one_observation"], np.ascontiguousarray(p.W.T),
+        p.r_t if p.mode == BEFORE else (p.r_t, p.r_t), p.b, p.b_rec,
+        *_codes(p), p.mode == BEFORE))
 
 
 def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
@@ -143,7 +147,7 @@ def one_observation_ready(x):
 def one_observation(p, x, hs):
     """Inference for one observation with the numba kernel: x (T, D), hs (T+1, H) with
     hs[0] = h_0 set; fills hs[1:]."""
-    p.one(x, hs)
+    (p.one or with_one(p).one)(x, hs)
 
 
 def forward(p, X, h0, need_cache=True):

@@ -263,7 +263,11 @@ class GRULayer(Layer):
             hs[0] = h0.T
         else:
             self.initial_state(1, np, x.dtype)    # raises IncorrectNetworkState
-        self._params(np, x.dtype).one(x, hs)
+        p = self._params(np, x.dtype)
+        if p.one is None:
+            p = kernels.with_one(p)
+            self._cache = self._cache[:5] + (p,)
+        p.one(x, hs)
         return (hs[T:] if self.OutputMode == "last" else hs[1:]), hs[T:]
 
     def forward(self, X, training=False, state=None):
