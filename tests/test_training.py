@@ -391,6 +391,23 @@ def test_train_network_bad_input(case, ident, fragment):
     assert fragment in str(e.value)
 
 
+def test_labels_for_a_sequence_output_network_explain_output_mode():
+    X, Y = synthetic_classification(6, 0)
+    layers = [sequenceInputLayer(3), gruLayer(4), fullyConnectedLayer(3), softmaxLayer(),
+              classificationLayer()]
+    with pytest.raises(DLToolboxError) as e:
+        trainNetwork(X, Y, layers, trainingOptions('adam', Verbose=False))
+    assert "OutputMode" in str(e.value)
+
+
+def test_network_without_learnables_trains():
+    X = [np.random.default_rng(i).standard_normal((3, 4)) for i in range(6)]
+    Y = [categorical(["a", "b", "c", "a"]) for _ in X]
+    net = trainNetwork(X, Y, [sequenceInputLayer(3), softmaxLayer(), classificationLayer()],
+                       trainingOptions('adam', MaxEpochs=1, MiniBatchSize=3, Verbose=False))
+    assert net.Layers[-1].Classes == ["a", "b", "c"]
+
+
 def test_nan_responses_rejected():
     X, Y = seq_regression_data()
     Y[2][0, 1] = np.inf

@@ -57,6 +57,12 @@ def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
     if classify:
         if seq_out:
             ys = [Y] if single and not isinstance(Y, list) else Y
+            if isinstance(ys, Categorical):
+                raise_error(func, "InvalidResponses",
+                            f"This network outputs sequences (no gruLayer has OutputMode "
+                            f"'last'), so '{arg}' must be a list of 1-by-T categorical label "
+                            f"sequences; got one categorical array of {len(ys)} labels. For "
+                            f"one label per sequence use gruLayer(..., 'OutputMode', 'last').")
             if not isinstance(ys, list) or len(ys) != n:
                 _wrong_length(func, arg, n, Y, "a list of 1-by-T categorical sequences")
             cats = [_as_categorical(y) for y in ys]
@@ -200,7 +206,10 @@ class _Run:
             object.__setattr__(layer, name, view)
             for out, kind in ((lr_factor, "LearnRateFactor"), (l2_factor, "L2Factor")):
                 out[a:b] = np.broadcast_to(layer.factor(kind, name), value.shape).ravel()
-        self.lr_factor = xp.asarray(lr_factor, dtype=np.float32)
+        # one rate for all (the usual case) is a scalar: one pass less per update
+        uniform = lr_factor.size == 0 or (lr_factor == lr_factor[0]).all()
+        self.lr_factor = float(lr_factor[0]) if lr_factor.size and uniform else \
+            (1.0 if uniform else xp.asarray(lr_factor, dtype=np.float32))
         l2 = opts.L2Regularization
         self.l2_scaled = xp.asarray(l2 * l2_factor, dtype=np.float32) \
             if l2 and l2_factor.any() else None
