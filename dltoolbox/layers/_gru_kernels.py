@@ -165,7 +165,9 @@ def forward(p, X, h0, need_cache=True):
 
     gx = _scratch("gx", (T, B, 3 * H), dtype, xp)
     xp.matmul(X.reshape(T * B, D), p.W.T, out=gx.reshape(T * B, 3 * H))
-    gx += p.b[:3 * H]
+    fast = _use_fused(xp)
+    if not fast:
+        gx += p.b[:3 * H]      # the fused kernels add the input bias as they go
     hs = xp.empty((T + 1, B, H), dtype=dtype)
     hs[0] = h0
     steps = T if need_cache else 1
@@ -181,23 +183,25 @@ def forward(p, X, h0, need_cache=True):
         r_t = p.r_t
         gh = xp.empty((B, 3 * H), dtype=dtype)
 
-    if _use_fused(xp):
+    if fast:
         k_ = fused.kernels(dtype)
         gate, state = _codes(p)
+        b_in = p.b[:3 * H]
         for t in range(T):
             k = t if need_cache else 0
             if p.mode == BEFORE:
                 np.matmul(hs[t], r_rz_t, out=gh)
-                k_["forward_before_rz"](gx[t], gh, hs[t], gates[k], aux[k], gate)
+                k_["forward_before_rz"](gx[t], gh, b_in, hs[t], gates[k], aux[k], gate)
                 np.matmul(aux[k], r_n_t, out=ghn)
-                k_["forward_before_n"](gx[t], ghn, hs[t], gates[k], hs[t + 1], state)
+                k_["forward_before_n"](gx[t], ghn, b_in, hs[t], gates[k], hs[t + 1], state)
             elif not need_cache:
                 product_into(gh, hs[t], r_t, p.R)
-                k_["forward_after_infer"](gx[t], gh, b_rec, hs[t], hs[t + 1], gate, state)
+                k_["forward_after_infer"](gx[t], gh, b_in, b_rec, hs[t], hs[t + 1], gate,
+                                          state)
             else:
                 product_into(gh, hs[t], r_t, p.R)
-                k_["forward_after"](gx[t], gh, b_rec, hs[t], gates[k], aux[k], hs[t + 1],
-                                    gate, state)
+                k_["forward_after"](gx[t], gh, b_in, b_rec, hs[t], gates[k], aux[k],
+                                    hs[t + 1], gate, state)
         return hs, (gates, aux)
 
     gate_fn, _ = ACTIVATIONS[p.gate]
@@ -237,10 +241,10 @@ def backward(p, X, hs, cache, dY, last):
     dtype = X.dtype
     dgx = _scratch("dgx", (T, B, 3 * H), dtype, xp)   # d(pre-activation), input side
     if _use_fused(xp):
-        dh, dgh = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
+        dh, dgh, sums = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
     else:
-        dh, dgh = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx)
-    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh)
+        (dh, dgh), sums = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx), None
+    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh, sums)
 
 
 def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
@@ -301,6 +305,7 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
         d_rh = np.empty((B, H), dtype=dtype)
     else:
         dgh = _scratch("dgh", (T, B, 3 * H), dtype, np)
+        sums = np.zeros(4 * H)      # bias gradients, summed in float64 as the steps go
     for t in range(T - 1, -1, -1):
         dy = (dY if t == T - 1 else no_dy) if last else dY[t]
         if p.mode == BEFORE:
@@ -310,19 +315,22 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
             np.matmul(dgx[t, :, :H2], R_rz, out=mm)
             np.add(dhz, mm, out=dh)
         else:   # dh = dhz + mm is formed inside the next step's kernel
-            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], gate,
-                                 state)
+            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], sums,
+                                 gate, state)
             product_into(mm, dgh[t], p.R, p.r_t)
-    if p.mode != BEFORE:
-        np.add(dhz, mm, out=dh)
-    return dh, (None if p.mode == BEFORE else dgh)
+    if p.mode == BEFORE:
+        return dh, None, None
+    np.add(dhz, mm, out=dh)
+    return dh, dgh, sums
 
 
-def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh):
+def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh, sums=None):
     """Weight, bias and input gradients: one GEMM each over all time steps.
 
     ``dgh`` is the recurrent-side gradient of 'after'/'rbias' mode: all three blocks
     (T, B, 3H), or only the candidate block (T, B, H) whose r, z blocks equal dgx's.
+    ``sums``, when the kernels kept them, are the bias gradients (input 3H, recurrent
+    candidate H), saving a pass over dgx.
     """
     T, B, D = X.shape
     H = p.R.shape[1]
@@ -343,9 +351,14 @@ def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh):
         else:
             n_input, n_grad = h_prev_all, dgh.reshape(T * B, H)
         xp.matmul(n_grad.T, n_input, out=dR[H2:])
-    db = d2.sum(axis=0)
+    if sums is not None:
+        db = sums[:3 * H].astype(dgx.dtype)
+        n_sum = sums[3 * H:].astype(dgx.dtype)
+    else:
+        db = d2.sum(axis=0)
+        n_sum = n_grad.sum(axis=0) if p.mode == RBIAS else None
     if p.mode == RBIAS:
-        db = xp.concatenate([db, db[:H2], n_grad.sum(axis=0)])
+        db = xp.concatenate([db, db[:H2], n_sum])
     grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db.reshape(-1, 1),
              "HiddenState": dh}
     return dX, grads

@@ -80,11 +80,14 @@ def kernels(dtype):
         return t * t
 
     @njit(**_JIT)
-    def forward_after(gx, gh, b_rec, h_prev, gates, aux, h_out, gate, state):
-        """'after' and 'recurrent-bias' modes: gh = h_prev R^T; b_rec added (or zeros)."""
+    def forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state):
+        """'after' and 'recurrent-bias' modes: gx = x W^T, gh = h_prev R^T; the input bias
+        b_in and the recurrent bias b_rec (zeros in 'after' mode) are added here."""
         nb, h3 = gh.shape
         hh = h3 // 3
-        br, bz, bn = b_rec[:hh], b_rec[hh:2 * hh], b_rec[2 * hh:]
+        br = b_in[:hh] + b_rec[:hh]
+        bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
+        bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
         for b in range(nb):
             xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
             hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
@@ -94,7 +97,7 @@ def kernels(dtype):
                 r = gate_fn(xr[j] + hr[j] + br[j], gate)
                 z = gate_fn(xz[j] + hz[j] + bz[j], gate)
                 a = hn[j] + bn[j]
-                n = state_fn(xn[j] + r * a, state)
+                n = state_fn(xn[j] + bx[j] + r * a, state)
                 gr[j] = r
                 gz[j] = z
                 gn[j] = n
@@ -102,11 +105,13 @@ def kernels(dtype):
                 ho[j] = n + z * (hp[j] - n)
 
     @njit(**_JIT)
-    def forward_after_infer(gx, gh, b_rec, h_prev, h_out, gate, state):
+    def forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state):
         """forward_after without the values kept for backward (prediction): fewer stores."""
         nb, h3 = gh.shape
         hh = h3 // 3
-        br, bz, bn = b_rec[:hh], b_rec[hh:2 * hh], b_rec[2 * hh:]
+        br = b_in[:hh] + b_rec[:hh]
+        bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
+        bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
         for b in range(nb):
             xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
             hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
@@ -114,45 +119,49 @@ def kernels(dtype):
             for j in range(hh):
                 r = gate_fn(xr[j] + hr[j] + br[j], gate)
                 z = gate_fn(xz[j] + hz[j] + bz[j], gate)
-                n = state_fn(xn[j] + r * (hn[j] + bn[j]), state)
+                n = state_fn(xn[j] + bx[j] + r * (hn[j] + bn[j]), state)
                 ho[j] = n + z * (hp[j] - n)
 
     @njit(**_JIT)
-    def forward_before_rz(gx, gh, h_prev, gates, rh, gate):
+    def forward_before_rz(gx, gh, b_in, h_prev, gates, rh, gate):
         """'before' mode, first half: r, z and r * h_prev (the input of R_h)."""
         nb, h3 = gx.shape
         hh = h3 // 3
+        br, bz = b_in[:hh], b_in[hh:2 * hh]
         for b in range(nb):
             xr, xz = gx[b, :hh], gx[b, hh:2 * hh]
             hr, hz = gh[b, :hh], gh[b, hh:2 * hh]
             gr, gz = gates[b, :hh], gates[b, hh:2 * hh]
             hp, out = h_prev[b], rh[b]
             for j in range(hh):
-                r = gate_fn(xr[j] + hr[j], gate)
+                r = gate_fn(xr[j] + br[j] + hr[j], gate)
                 gr[j] = r
-                gz[j] = gate_fn(xz[j] + hz[j], gate)
+                gz[j] = gate_fn(xz[j] + bz[j] + hz[j], gate)
                 out[j] = r * hp[j]
 
     @njit(**_JIT)
-    def forward_before_n(gx, ghn, h_prev, gates, h_out, state):
+    def forward_before_n(gx, ghn, b_in, h_prev, gates, h_out, state):
         """'before' mode, second half: n = ss(W_h x + R_h (r h_prev) + b_h) and h_t."""
         nb, hh = ghn.shape
+        bn = b_in[2 * hh:]
         for b in range(nb):
             xn, hn = gx[b, 2 * hh:], ghn[b]
             gz, gn = gates[b, hh:2 * hh], gates[b, 2 * hh:]
             hp, ho = h_prev[b], h_out[b]
             for j in range(hh):
-                n = state_fn(xn[j] + hn[j], state)
+                n = state_fn(xn[j] + bn[j] + hn[j], state)
                 gn[j] = n
                 ho[j] = n + gz[j] * (hp[j] - n)
 
     @njit(**_JIT)
-    def backward_after(dhz, mm, dy, gates, aux, h_prev, dgx, dgh, gate, state):
+    def backward_after(dhz, mm, dy, gates, aux, h_prev, dgx, dgh, db, gate, state):
         """One step back. dh = dhz + mm + dy: the direct and the matrix path from the step
-        after, and this step's output gradient. Writes the pre-activation gradients and
-        replaces dhz by dh * z (the direct path to h_{t-1})."""
+        after, and this step's output gradient. Writes the pre-activation gradients, adds
+        them to the bias gradient sums db (4H: the input side's 3H, then the recurrent
+        candidate block), and replaces dhz by dh * z (the direct path to h_{t-1})."""
         nb, h3 = gates.shape
         hh = h3 // 3
+        sr, sz, sn, sh = db[:hh], db[hh:2 * hh], db[2 * hh:3 * hh], db[3 * hh:]
         for b in range(nb):
             gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
             xr, xz, xn = dgx[b, :hh], dgx[b, hh:2 * hh], dgx[b, 2 * hh:]
@@ -174,6 +183,10 @@ def kernels(dtype):
                 hz[j] = daz
                 hn[j] = dan * r
                 d[j] = g * z
+                sr[j] += dar
+                sz[j] += daz
+                sn[j] += dan
+                sh[j] += dan * r
 
     @njit(**_JIT)
     def backward_before_n(dh, dy, gates, h_prev, dgx, dhz, gate, state):
