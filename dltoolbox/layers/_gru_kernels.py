@@ -241,10 +241,10 @@ def backward(p, X, hs, cache, dY, last):
     dtype = X.dtype
     dgx = _scratch("dgx", (T, B, 3 * H), dtype, xp)   # d(pre-activation), input side
     if _use_fused(xp):
-        dh, dgh, sums = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
+        dh, dgh = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
     else:
-        (dh, dgh), sums = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx), None
-    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh, sums)
+        dh, dgh = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx)
+    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh)
 
 
 def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
@@ -305,7 +305,6 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
         d_rh = np.empty((B, H), dtype=dtype)
     else:
         dgh = _scratch("dgh", (T, B, 3 * H), dtype, np)
-        sums = np.zeros(4 * H)      # bias gradients, summed in float64 as the steps go
     for t in range(T - 1, -1, -1):
         dy = (dY if t == T - 1 else no_dy) if last else dY[t]
         if p.mode == BEFORE:
@@ -315,22 +314,20 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
             np.matmul(dgx[t, :, :H2], R_rz, out=mm)
             np.add(dhz, mm, out=dh)
         else:   # dh = dhz + mm is formed inside the next step's kernel
-            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], sums,
-                                 gate, state)
+            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], gate,
+                                 state)
             product_into(mm, dgh[t], p.R, p.r_t)
     if p.mode == BEFORE:
-        return dh, None, None
+        return dh, None
     np.add(dhz, mm, out=dh)
-    return dh, dgh, sums
+    return dh, dgh
 
 
-def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh, sums=None):
+def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh):
     """Weight, bias and input gradients: one GEMM each over all time steps.
 
     ``dgh`` is the recurrent-side gradient of 'after'/'rbias' mode: all three blocks
     (T, B, 3H), or only the candidate block (T, B, H) whose r, z blocks equal dgx's.
-    ``sums``, when the kernels kept them, are the bias gradients (input 3H, recurrent
-    candidate H), saving a pass over dgx.
     """
     T, B, D = X.shape
     H = p.R.shape[1]
@@ -351,14 +348,9 @@ def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh, sums=None):
         else:
             n_input, n_grad = h_prev_all, dgh.reshape(T * B, H)
         xp.matmul(n_grad.T, n_input, out=dR[H2:])
-    if sums is not None:
-        db = sums[:3 * H].astype(dgx.dtype)
-        n_sum = sums[3 * H:].astype(dgx.dtype)
-    else:
-        db = d2.sum(axis=0)
-        n_sum = n_grad.sum(axis=0) if p.mode == RBIAS else None
+    db = d2.sum(axis=0)
     if p.mode == RBIAS:
-        db = xp.concatenate([db, db[:H2], n_sum])
+        db = xp.concatenate([db, db[:H2], n_grad.sum(axis=0)])
     grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db.reshape(-1, 1),
              "HiddenState": dh}
     return dX, grads

@@ -154,14 +154,12 @@ def kernels(dtype):
                 ho[j] = n + gz[j] * (hp[j] - n)
 
     @njit(**_JIT)
-    def backward_after(dhz, mm, dy, gates, aux, h_prev, dgx, dgh, db, gate, state):
+    def backward_after(dhz, mm, dy, gates, aux, h_prev, dgx, dgh, gate, state):
         """One step back. dh = dhz + mm + dy: the direct and the matrix path from the step
-        after, and this step's output gradient. Writes the pre-activation gradients, adds
-        them to the bias gradient sums db (4H: the input side's 3H, then the recurrent
-        candidate block), and replaces dhz by dh * z (the direct path to h_{t-1})."""
+        after, and this step's output gradient. Writes the pre-activation gradients and
+        replaces dhz by dh * z (the direct path to h_{t-1})."""
         nb, h3 = gates.shape
         hh = h3 // 3
-        sr, sz, sn, sh = db[:hh], db[hh:2 * hh], db[2 * hh:3 * hh], db[3 * hh:]
         for b in range(nb):
             gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
             xr, xz, xn = dgx[b, :hh], dgx[b, hh:2 * hh], dgx[b, 2 * hh:]
@@ -183,10 +181,6 @@ def kernels(dtype):
                 hz[j] = daz
                 hn[j] = dan * r
                 d[j] = g * z
-                sr[j] += dar
-                sz[j] += daz
-                sn[j] += dan
-                sh[j] += dan * r
 
     @njit(**_JIT)
     def backward_before_n(dh, dy, gates, h_prev, dgx, dhz, gate, state):
