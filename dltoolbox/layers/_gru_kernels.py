@@ -69,8 +69,6 @@ def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
     return one
 
 
-def _call_one(kernel, gate, state, before, x, hs):
-    kernel(x, hs, gate, state, before)
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
 

@@ -3,7 +3,7 @@
 Normalization (reference §5), per channel at every time step:
 zerocenter x - Mean; zscore (x - Mean) / StandardDeviation;
 rescale-symmetric 2 (x - Min) / (Max - Min) - 1; rescale-zero-one (x - Min) / (Max - Min);
-a function handle f(x) is applied to the C-by-T... data as given.
+a function handle is called as f(X) on the (T, B, C) mini-batch and returns the same shape.
 Statistics are computed by trainNetwork over all training time steps (population
 standard deviation, N, documented choice). For vector sequences 'auto', 'channel' and
 'element' all mean one statistic per channel; 'all' means one scalar.
