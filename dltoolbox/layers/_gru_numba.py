@@ -30,54 +30,71 @@ _TANH_DEN = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
 _JIT = {"fastmath": True, "error_model": "numpy", "cache": True}
 
 
+def _constants(dtype):
+    """The typed constants of the kernels for ``dtype``: (approx, zero, half, one, fifth,
+    clamp, tanh numerator a1..a13, tanh denominator b0..b6). The kernels close over this
+    tuple only: numba keys its on-disk cache on a closure's pickled contents, which are
+    stable for scalars (a closure over jitted helpers pickles differently in every process
+    and missed the cache every time)."""
+    f = np.dtype(dtype).type
+    return ((f is np.float32, f(0), f(0.5), f(1), f(0.2), f(7.90531110763549805))
+            + tuple(f(v) for v in _TANH_NUM) + tuple(f(v) for v in _TANH_DEN))
+
+
+@njit(inline="always", fastmath=True, error_model="numpy")
+def _tanh(x, c):
+    approx, _, _, _, _, clamp, a1, a3, a5, a7, a9, a11, a13, b0, b2, b4, b6 = c
+    if not approx:
+        return math.tanh(x)
+    x = min(max(x, -clamp), clamp)
+    x2 = x * x
+    p = (((((a13 * x2 + a11) * x2 + a9) * x2 + a7) * x2 + a5) * x2 + a3) * x2 + a1
+    q = ((b6 * x2 + b4) * x2 + b2) * x2 + b0
+    return x * p / q
+
+
+@njit(inline="always", fastmath=True, error_model="numpy")
+def _gate_fn(a, code, c):
+    zero, half, one, fifth = c[1], c[2], c[3], c[4]
+    if code == 0:
+        return half * _tanh(half * a, c) + half
+    return min(max(fifth * a + half, zero), one)
+
+
+@njit(inline="always", fastmath=True, error_model="numpy")
+def _d_gate(y, code, c):
+    zero, one, fifth = c[1], c[3], c[4]
+    if code == 0:
+        return y * (one - y)
+    return fifth if (y > zero and y < one) else zero
+
+
+@njit(inline="always", fastmath=True, error_model="numpy")
+def _state_fn(a, code, c):
+    if code == 0:
+        return _tanh(a, c)
+    return a / (c[3] + abs(a))
+
+
+@njit(inline="always", fastmath=True, error_model="numpy")
+def _d_state(y, code, c):
+    one = c[3]
+    if code == 0:
+        return one - y * y
+    t = one - abs(y)
+    return t * t
+
+
 @lru_cache(maxsize=2)
 def kernels(dtype):
-    """The kernel set for ``dtype`` (numpy.float32 or numpy.float64), compiled on first use.
+    """The kernel set for ``dtype`` (numpy.float32 or numpy.float64), compiled on first use
+    and loaded from numba's on-disk cache in later processes.
 
     (Splitting the batch over numba threads was measured: 2x faster alone, but 3-10x
     slower between BLAS calls, whose threads still spin on the same two cores.)
     """
-    f = np.dtype(dtype).type
-    approx = f is np.float32
-    clamp = f(7.90531110763549805)
-    a1, a3, a5, a7, a9, a11, a13 = (f(c) for c in _TANH_NUM)
-    b0, b2, b4, b6 = (f(c) for c in _TANH_DEN)
-    zero, half, one, fifth = f(0), f(0.5), f(1), f(0.2)
-
-    @njit(inline="always", fastmath=True, error_model="numpy")
-    def tanh(x):
-        if not approx:
-            return math.tanh(x)
-        x = min(max(x, -clamp), clamp)
-        x2 = x * x
-        p = (((((a13 * x2 + a11) * x2 + a9) * x2 + a7) * x2 + a5) * x2 + a3) * x2 + a1
-        q = ((b6 * x2 + b4) * x2 + b2) * x2 + b0
-        return x * p / q
-
-    @njit(inline="always", fastmath=True, error_model="numpy")
-    def gate_fn(a, code):
-        if code == 0:
-            return half * tanh(half * a) + half
-        return min(max(fifth * a + half, zero), one)
-
-    @njit(inline="always", fastmath=True, error_model="numpy")
-    def d_gate(y, code):
-        if code == 0:
-            return y * (one - y)
-        return fifth if (y > zero and y < one) else zero
-
-    @njit(inline="always", fastmath=True, error_model="numpy")
-    def state_fn(a, code):
-        if code == 0:
-            return tanh(a)
-        return a / (one + abs(a))
-
-    @njit(inline="always", fastmath=True, error_model="numpy")
-    def d_state(y, code):
-        if code == 0:
-            return one - y * y
-        t = one - abs(y)
-        return t * t
+    c = _constants(dtype)
+    one = c[3]
 
     @njit(**_JIT)
     def forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state):
@@ -94,10 +111,10 @@ def kernels(dtype):
             gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
             ab, hp, ho = aux[b], h_prev[b], h_out[b]
             for j in range(hh):
-                r = gate_fn(xr[j] + hr[j] + br[j], gate)
-                z = gate_fn(xz[j] + hz[j] + bz[j], gate)
+                r = _gate_fn(xr[j] + hr[j] + br[j], gate, c)
+                z = _gate_fn(xz[j] + hz[j] + bz[j], gate, c)
                 a = hn[j] + bn[j]
-                n = state_fn(xn[j] + bx[j] + r * a, state)
+                n = _state_fn(xn[j] + bx[j] + r * a, state, c)
                 gr[j] = r
                 gz[j] = z
                 gn[j] = n
@@ -117,9 +134,9 @@ def kernels(dtype):
             hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
             hp, ho = h_prev[b], h_out[b]
             for j in range(hh):
-                r = gate_fn(xr[j] + hr[j] + br[j], gate)
-                z = gate_fn(xz[j] + hz[j] + bz[j], gate)
-                n = state_fn(xn[j] + bx[j] + r * (hn[j] + bn[j]), state)
+                r = _gate_fn(xr[j] + hr[j] + br[j], gate, c)
+                z = _gate_fn(xz[j] + hz[j] + bz[j], gate, c)
+                n = _state_fn(xn[j] + bx[j] + r * (hn[j] + bn[j]), state, c)
                 ho[j] = n + z * (hp[j] - n)
 
     @njit(**_JIT)
@@ -134,9 +151,9 @@ def kernels(dtype):
             gr, gz = gates[b, :hh], gates[b, hh:2 * hh]
             hp, out = h_prev[b], rh[b]
             for j in range(hh):
-                r = gate_fn(xr[j] + br[j] + hr[j], gate)
+                r = _gate_fn(xr[j] + br[j] + hr[j], gate, c)
                 gr[j] = r
-                gz[j] = gate_fn(xz[j] + bz[j] + hz[j], gate)
+                gz[j] = _gate_fn(xz[j] + bz[j] + hz[j], gate, c)
                 out[j] = r * hp[j]
 
     @njit(**_JIT)
@@ -149,7 +166,7 @@ def kernels(dtype):
             gz, gn = gates[b, hh:2 * hh], gates[b, 2 * hh:]
             hp, ho = h_prev[b], h_out[b]
             for j in range(hh):
-                n = state_fn(xn[j] + bn[j] + hn[j], state)
+                n = _state_fn(xn[j] + bn[j] + hn[j], state, c)
                 gn[j] = n
                 ho[j] = n + gz[j] * (hp[j] - n)
 
@@ -171,9 +188,9 @@ def kernels(dtype):
                 r = gr[j]
                 z = gz[j]
                 n = gn[j]
-                dan = g * (one - z) * d_state(n, state)
-                daz = g * (hp[j] - n) * d_gate(z, gate)
-                dar = dan * ab[j] * d_gate(r, gate)
+                dan = g * (one - z) * _d_state(n, state, c)
+                daz = g * (hp[j] - n) * _d_gate(z, gate, c)
+                dar = dan * ab[j] * _d_gate(r, gate, c)
                 xr[j] = dar
                 xz[j] = daz
                 xn[j] = dan
@@ -195,8 +212,8 @@ def kernels(dtype):
                 g = d[j] + dyb[j]
                 z = gz[j]
                 n = gn[j]
-                xn[j] = g * (one - z) * d_state(n, state)
-                xz[j] = g * (hp[j] - n) * d_gate(z, gate)
+                xn[j] = g * (one - z) * _d_state(n, state, c)
+                xz[j] = g * (hp[j] - n) * _d_gate(z, gate, c)
                 out[j] = g * z
 
     @njit(**_JIT)
@@ -209,7 +226,7 @@ def kernels(dtype):
             d, hp, out = d_rh[b], h_prev[b], dhz[b]
             for j in range(hh):
                 r = gr[j]
-                xr[j] = d[j] * hp[j] * d_gate(r, gate)
+                xr[j] = d[j] * hp[j] * _d_gate(r, gate, c)
                 out[j] += d[j] * r
 
     @njit(**_JIT)
@@ -244,9 +261,9 @@ def kernels(dtype):
                 for j in range(rows):
                     gr[j] += r_[j] * hk
             for j in range(hh):
-                r = gate_fn(ga[j] + gr[j], gate)
+                r = _gate_fn(ga[j] + gr[j], gate, c)
                 ga[j] = r
-                ga[hh + j] = gate_fn(ga[hh + j] + gr[hh + j], gate)
+                ga[hh + j] = _gate_fn(ga[hh + j] + gr[hh + j], gate, c)
                 rh[j] = r * hp[j]
             if before:
                 for j in range(hh):
@@ -257,10 +274,10 @@ def kernels(dtype):
                     for j in range(hh):
                         gr[2 * hh + j] += r_[j] * rk
                 for j in range(hh):
-                    gr[2 * hh + j] = state_fn(gr[2 * hh + j], state)
+                    gr[2 * hh + j] = _state_fn(gr[2 * hh + j], state, c)
             else:
                 for j in range(hh):
-                    gr[2 * hh + j] = state_fn(ga[2 * hh + j] + ga[j] * gr[2 * hh + j], state)
+                    gr[2 * hh + j] = _state_fn(ga[2 * hh + j] + ga[j] * gr[2 * hh + j], state, c)
             for j in range(hh):
                 n = gr[2 * hh + j]
                 ho[j] = n + ga[hh + j] * (hp[j] - n)
