@@ -25,3 +25,13 @@ def kernel_path(request, monkeypatch):
     monkeypatch.setattr(_gru_kernels, "FAST", request.param == "numba")
     return request.param
 
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def solver_path(request, monkeypatch):
+    """Run a test with the NumPy solver rules and with the fused numba solver kernels."""
+    from dltoolbox.training import solvers
+    if request.param == "numba" and solvers.fused is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(solvers, "FAST", request.param == "numba")
+    return request.param

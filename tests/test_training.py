@@ -50,7 +50,7 @@ def hand_grads(x, t, w, b):
 
 
 @pytest.mark.parametrize("solver", ["sgdm", "adam", "rmsprop"])
-def test_solver_steps_match_hand_computed(solver):
+def test_solver_steps_match_hand_computed(solver, solver_path):
     x, t, w0, b0 = fc_problem()
     lam, lr = 1e-2, 0.05
     opts = trainingOptions(solver, InitialLearnRate=lr, MaxEpochs=3, MiniBatchSize=1,
@@ -79,7 +79,7 @@ def test_solver_steps_match_hand_computed(solver):
 
 
 @pytest.mark.parametrize("method", ["l2norm", "global-l2norm", "absolute-value"])
-def test_l2_then_clipping_then_learn_rate_factor(method):
+def test_l2_then_clipping_then_learn_rate_factor(method, solver_path):
     x, t, w0, b0 = fc_problem()
     lam, lr, thr, f = 0.3, 0.1, 0.05, 2.5
     opts = trainingOptions('sgdm', Momentum=0, InitialLearnRate=lr, MaxEpochs=1,
@@ -114,7 +114,7 @@ def seq_regression_data(n=6, d=2, seed=0):
     return X, Y
 
 
-def test_per_gate_learn_rate_factors_act_per_gate():
+def test_per_gate_learn_rate_factors_act_per_gate(solver_path):
     rng(0)
     X, Y = seq_regression_data()
     layers = gru_regression_layers(InputWeightsLearnRateFactor=[0, 1, 0],
@@ -486,3 +486,41 @@ def test_sequence_to_one_regression_and_every_epoch_shuffle():
     assert rmse < 0.5 * np.sqrt(((Y - Y.mean(axis=0)) ** 2).sum(axis=1).mean())
     assert net.Layers[-1].ResponseNames == ("Response1", "Response2")
     assert len(info.TrainingRMSE) == 40 * 5
+
+
+@pytest.mark.parametrize("solver", ["sgdm", "rmsprop", "adam"])
+@pytest.mark.parametrize("method", ["l2norm", "global-l2norm", "absolute-value", "none"])
+@pytest.mark.parametrize("with_l2, per_element_rate", [(True, False), (False, True)])
+def test_fused_solver_matches_numpy_rules(solver, method, with_l2, per_element_rate):
+    from dltoolbox.training import solvers
+    if solvers.fused is None:
+        pytest.skip("numba is not installed")
+    clip = {} if method == "none" else {"GradientThreshold": 0.5,
+                                        "GradientThresholdMethod": method}
+    opts = trainingOptions(solver, **clip)
+    rs = np.random.default_rng(3)
+    segments = [(0, 7), (7, 40), (40, 41), (41, 100)]
+    theta0 = rs.standard_normal(100).astype(np.float32)
+    l2 = (rs.random(100) * 1e-2).astype(np.float32) if with_l2 else None
+    lr = (rs.random(100) * 0.1).astype(np.float32) if per_element_rate else 0.05
+    grads = [rs.standard_normal(100).astype(np.float32) * s for s in (0.01, 1, 3, 0.2)]
+    results = []
+    for fast in (False, True):
+        solvers.FAST = fast
+        try:
+            theta, previous = theta0.copy(), np.empty(100, np.float32)
+            s = solvers.Solver(opts, theta, segments, l2)
+            assert s.fast is fast
+            for g in grads:
+                kept = theta.copy()
+                s.update(theta, g.copy(), lr, previous)
+                np.testing.assert_array_equal(previous, kept)
+            results.append(theta)
+        finally:
+            solvers.FAST = solvers.fused is not None
+    assert np.abs(results[0] - theta0).max() > 1e-3
+    # the same float32 operations: equal, but for the clipping norms, which are summed in
+    # another order (a last-bit difference in a factor)
+    if method in ("none", "absolute-value"):
+        np.testing.assert_array_equal(results[1], results[0])
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6, atol=1e-7)

@@ -33,7 +33,7 @@ from ..network import (
 )
 from . import progress
 from .options import TrainingOptions
-from .solvers import Solver, regularize_and_clip
+from .solvers import Solver
 
 EPS_SINGLE = float(np.finfo(np.float32).eps)
 
@@ -213,7 +213,7 @@ class _Run:
         l2 = opts.L2Regularization
         self.l2_scaled = xp.asarray(l2 * l2_factor, dtype=np.float32) \
             if l2 and l2_factor.any() else None
-        self.solver = Solver(opts, self.theta)
+        self.solver = Solver(opts, self.theta, self.segments, self.l2_scaled)
         self.previous = xp.empty_like(self.theta)
         self._rate = (None, None)
 
@@ -227,11 +227,7 @@ class _Run:
                 self.grad[a:b] = g.reshape(-1)
         if self._rate[0] != rate:
             self._rate = (rate, self.lr_factor * rate)
-        self.xp.copyto(self.previous, self.theta)
-        o = self.opts
-        regularize_and_clip(self.grad, self.theta, self.l2_scaled, self.segments,
-                            o.GradientThresholdMethod, o.GradientThreshold, self.solver.tmp)
-        self.solver.step(self.theta, self.grad, self._rate[1])
+        self.solver.update(self.theta, self.grad, self._rate[1], self.previous)
         for layer in self.layers:
             layer.learnables_changed()
 

@@ -12,22 +12,94 @@ scalar, or one value per element (a 1-by-3 factor expanded over the gate blocks)
            (MATLAB's form: bias correction folded into the step, eps on the uncorrected v)
 """
 
+import os
+
 import numpy as np
 
 from ..backend import get_xp
 
+try:
+    if os.environ.get("DLTOOLBOX_KERNELS", "").lower() == "numpy":
+        raise ImportError("numba kernels disabled by DLTOOLBOX_KERNELS=numpy")
+    from . import _solver_numba as fused
+except ImportError:
+    fused = None
+
+FAST = fused is not None   # use the numba kernels for NumPy buffers (tests switch it)
+
 
 class Solver:
-    """Holds the solver state for a flat parameter buffer; ``step`` updates it in place."""
+    """Holds the solver state for a flat parameter buffer; ``update`` applies L2, clipping
+    and one step in place.
 
-    def __init__(self, options, theta):
+    ``segments`` are the (start, stop) of each learnable array in the buffer ('l2norm'
+    clips each one); ``l2_scaled`` is lambda * L2Factor per element (None when all zero).
+    """
+
+    def __init__(self, options, theta, segments=(), l2_scaled=None):
         xp = get_xp(theta)
         self.name = options.SolverName
         self.opts = options
         self.t = 0
+        self.segments = list(segments)
+        self.l2_scaled = l2_scaled
         self.tmp = xp.empty_like(theta)
         self.first = xp.zeros_like(theta)      # velocity (sgdm), s (rmsprop), m (adam)
         self.second = xp.zeros_like(theta) if self.name == "adam" else None
+        self.fast = FAST and xp is np
+        if self.fast:
+            self._set_up_fused(options, theta)
+
+    def update(self, theta, g, lr, previous):
+        """Copy ``theta`` to ``previous``; then L2, clipping and one solver step."""
+        o = self.opts
+        if self.fast:
+            self._update_fused(theta, g, lr, previous)
+            return
+        get_xp(theta).copyto(previous, theta)
+        regularize_and_clip(g, theta, self.l2_scaled, self.segments,
+                            o.GradientThresholdMethod, o.GradientThreshold, self.tmp)
+        self.step(theta, g, lr)
+
+    def _set_up_fused(self, o, theta):
+        f32 = np.float32
+        method, threshold = o.GradientThresholdMethod, o.GradientThreshold
+        self.bounds = np.array([a for a, _ in self.segments] + [theta.size], dtype=np.int64)
+        self.scales = np.ones(len(self.segments), dtype=np.float32)
+        self.clip = (threshold if method != "absolute-value" else np.inf,
+                     method == "l2norm")
+        self.limit = f32(threshold if method == "absolute-value" else np.inf)
+        self.rates = (None, np.empty_like(theta))   # (rate, the rate of each element)
+        if self.name == "sgdm":
+            self.constants = (f32(o.Momentum),)
+        elif self.name == "rmsprop":
+            b2 = o.SquaredGradientDecayFactor
+            self.constants = (f32(b2), f32(1.0 - b2), f32(o.Epsilon))
+        else:
+            b1, b2 = o.GradientDecayFactor, o.SquaredGradientDecayFactor
+            self.constants = (f32(b1), f32(1.0 - b1), f32(b2), f32(1.0 - b2), f32(o.Epsilon))
+
+    def _update_fused(self, theta, g, lr, previous):
+        """The same arithmetic as ``update`` in two passes (numba kernels)."""
+        l2 = self.l2_scaled if self.l2_scaled is not None else self.tmp[:0]
+        fused.l2_and_clip_scales(g, theta, l2, self.bounds, *self.clip, self.scales)
+        if not isinstance(lr, np.ndarray):
+            if self.rates[0] != lr:
+                self.rates[1].fill(lr)
+                self.rates = (lr, self.rates[1])
+            lr = self.rates[1]
+        self.t += 1
+        common = (self.bounds, self.scales, self.limit, lr)
+        if self.name == "sgdm":
+            fused.sgdm(theta, previous, g, self.first, *common, *self.constants)
+        elif self.name == "rmsprop":
+            fused.rmsprop(theta, previous, g, self.first, *common, *self.constants)
+        else:
+            o = self.opts
+            corr = (1.0 - o.SquaredGradientDecayFactor ** self.t) ** 0.5 / \
+                (1.0 - o.GradientDecayFactor ** self.t)
+            fused.adam(theta, previous, g, self.first, self.second, *common, *self.constants,
+                       np.float32(corr))
 
     def step(self, theta, g, lr):
         """One update of ``theta`` with gradient ``g`` (both flat) and rate(s) ``lr``."""
