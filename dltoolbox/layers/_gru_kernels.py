@@ -231,28 +231,35 @@ def forward(p, X, h0, need_cache=True):
 
 
 def backward(p, X, hs, cache, dY, last):
-    """Gradients of the GRU; dY is (T, B, H), or (B, H) when only h_T was output."""
+    """Gradients of the GRU; dY is (T, B, H), or (B, H) when only h_T was output.
+
+    The time loop writes the pre-activation gradients of each step into one array ``d``
+    (T, B, 3H or 4H) in gate order n | r | z, plus, in 'after'/'rbias' mode, a fourth
+    block with the recurrent-side candidate gradient (dn * r). Its columns [0, 3H) are
+    then the input-side gradient and [H, 4H) the recurrent-side one (r, z, n: R's order),
+    so the per-step product with R and the weight gradients are one GEMM each without
+    writing the r and z blocks twice.
+    """
     xp = get_xp(X)
     gates, aux = cache
-    T, B, D = X.shape
+    T, B, _ = X.shape
     H = p.R.shape[1]
-    dtype = X.dtype
-    dgx = _scratch("dgx", (T, B, 3 * H), dtype, xp)   # d(pre-activation), input side
+    width = 3 * H if p.mode == BEFORE else 4 * H
+    d = _scratch("d_gates", (T, B, width), X.dtype, xp)
     if _use_fused(xp):
-        dh, dgh = _backward_steps_fused(p, hs, gates, aux, dY, last, dgx)
+        dh = _backward_steps_fused(p, hs, gates, aux, dY, last, d)
     else:
-        dh, dgh = _backward_steps(p, xp, hs, gates, aux, dY, last, dgx)
-    return dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh)
+        dh = _backward_steps(p, xp, hs, gates, aux, dY, last, d)
+    return d_to_grads(p, xp, X, hs, aux, d, dh)
 
 
-def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
-    T, B, _ = dgx.shape
+def _backward_steps(p, xp, hs, gates, aux, dY, last, d_all):
+    T, B, _ = d_all.shape
     H = p.R.shape[1]
     H2 = 2 * H
     _, d_gate = ACTIVATIONS[p.gate]
     _, d_state = ACTIVATIONS[p.state]
-    dgh_n = _scratch("dgh", (T, B, H), dgx.dtype, xp)   # n-block, recurrent side
-    dh = xp.zeros((B, H), dtype=dgx.dtype)
+    dh = xp.zeros((B, H), dtype=d_all.dtype)
     R_rz, R_n = p.R[:H2], p.R[H2:]
     for t in range(T - 1, -1, -1):
         if not last:
@@ -262,8 +269,8 @@ def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
         g = gates[t]
         r, z, n = g[:, :H], g[:, H:H2], g[:, H2:]
         h_prev = hs[t]
-        d = dgx[t]
-        dar, daz, dan = d[:, :H], d[:, H:H2], d[:, H2:]
+        d = d_all[t]
+        dan, dar, daz = d[:, :H], d[:, H:H2], d[:, H2:3 * H]
         xp.subtract(h_prev, n, out=daz)
         daz *= dh
         daz *= d_gate(z)                                # dz * sg'(.)
@@ -276,23 +283,22 @@ def _backward_steps(p, xp, hs, gates, aux, dY, last, dgx):
             xp.multiply(d_rh, h_prev, out=dar)
             dar *= d_gate(r)
             dh_prev += d_rh * r
-            dh_prev += xp.matmul(d[:, :H2], R_rz)
+            dh_prev += xp.matmul(d[:, H:], R_rz)
         else:
             xp.multiply(dan, aux[t], out=dar)          # dr = dan * (R_h h_prev [+ b_Rh])
             dar *= d_gate(r)
-            xp.multiply(dan, r, out=dgh_n[t])
-            dh_prev += xp.matmul(d[:, :H2], R_rz)
-            dh_prev += xp.matmul(dgh_n[t], R_n)
+            xp.multiply(dan, r, out=d[:, 3 * H:])
+            dh_prev += xp.matmul(d[:, H:], p.R)
         dh = dh_prev
-    return dh, dgh_n
+    return dh
 
 
-def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
-    T, B, _ = dgx.shape
+def _backward_steps_fused(p, hs, gates, aux, dY, last, d):
+    T, B, _ = d.shape
     H = p.R.shape[1]
     H2 = 2 * H
     gate, state = _codes(p)
-    dtype = dgx.dtype
+    dtype = d.dtype
     k_ = fused.kernels(dtype)
     dh = np.zeros((B, H), dtype=dtype)
     dhz = np.zeros((B, H), dtype=dtype)
@@ -301,54 +307,50 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, dgx):
     if p.mode == BEFORE:
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
         d_rh = np.empty((B, H), dtype=dtype)
-    else:
-        dgh = _scratch("dgh", (T, B, 3 * H), dtype, np)
     for t in range(T - 1, -1, -1):
         dy = (dY if t == T - 1 else no_dy) if last else dY[t]
         if p.mode == BEFORE:
-            k_["backward_before_n"](dh, dy, gates[t], hs[t], dgx[t], dhz, gate, state)
-            np.matmul(dgx[t, :, H2:], R_n, out=d_rh)
-            k_["backward_before_r"](d_rh, gates[t], hs[t], dgx[t], dhz, gate)
-            np.matmul(dgx[t, :, :H2], R_rz, out=mm)
+            k_["backward_before_n"](dh, dy, gates[t], hs[t], d[t], dhz, gate, state)
+            np.matmul(d[t, :, :H], R_n, out=d_rh)
+            k_["backward_before_r"](d_rh, gates[t], hs[t], d[t], dhz, gate)
+            np.matmul(d[t, :, H:], R_rz, out=mm)
             np.add(dhz, mm, out=dh)
         else:   # dh = dhz + mm is formed inside the next step's kernel
-            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], dgx[t], dgh[t], gate,
-                                 state)
-            product_into(mm, dgh[t], p.R, p.r_t)
-    if p.mode == BEFORE:
-        return dh, None
-    np.add(dhz, mm, out=dh)
-    return dh, dgh
+            k_["backward_after"](dhz, mm, dy, gates[t], aux[t], hs[t], d[t], gate, state)
+            product_into(mm, d[t, :, H:], p.R, p.r_t)
+    if p.mode != BEFORE:
+        np.add(dhz, mm, out=dh)
+    return dh
 
 
-def dgx_to_grads(p, xp, X, hs, aux, dgx, dgh, dh):
-    """Weight, bias and input gradients: one GEMM each over all time steps.
-
-    ``dgh`` is the recurrent-side gradient of 'after'/'rbias' mode: all three blocks
-    (T, B, 3H), or only the candidate block (T, B, H) whose r, z blocks equal dgx's.
-    """
+def d_to_grads(p, xp, X, hs, aux, d, dh):
+    """Weight, bias and input gradients from the per-step gradients ``d`` (layout in
+    :func:`backward`): one GEMM each over all time steps, the bias sums as products with
+    a vector of ones (BLAS, faster than a reduction here)."""
     T, B, D = X.shape
     H = p.R.shape[1]
-    H2 = 2 * H
-    d2 = dgx.reshape(T * B, 3 * H)
-    dW = xp.matmul(d2.T, X.reshape(T * B, D))
-    dX = xp.matmul(d2, p.W).reshape(T, B, D)
+    H2, H3 = 2 * H, 3 * H
+    d2 = d.reshape(T * B, d.shape[-1])
+    d_in = d2[:, :H3]                                   # input side, order n | r | z
+    ones = _scratch("ones", (T * B,), d.dtype, xp)
+    ones.fill(1)
     h_prev_all = hs[:T].reshape(T * B, H)
-    if dgh is not None and dgh.shape[-1] == 3 * H:
-        dgh = dgh.reshape(T * B, 3 * H)
-        dR = xp.matmul(dgh.T, h_prev_all)
-        n_grad = dgh[:, H2:]
-    else:
+    dW = _rzn(xp, xp.matmul(d_in.T, X.reshape(T * B, D)), H)
+    dX = xp.matmul(d_in, xp.concatenate([p.W[H2:], p.W[:H2]])).reshape(T, B, D)
+    db = _rzn(xp, xp.matmul(ones, d_in), H)
+    if p.mode == BEFORE:
         dR = xp.empty_like(p.R)
-        xp.matmul(d2[:, :H2].T, h_prev_all, out=dR[:H2])
-        if p.mode == BEFORE:
-            n_input, n_grad = aux.reshape(T * B, H), d2[:, H2:]
-        else:
-            n_input, n_grad = h_prev_all, dgh.reshape(T * B, H)
-        xp.matmul(n_grad.T, n_input, out=dR[H2:])
-    db = d2.sum(axis=0)
+        xp.matmul(d2[:, H:H3].T, h_prev_all, out=dR[:H2])
+        xp.matmul(d2[:, :H].T, aux.reshape(T * B, H), out=dR[H2:])
+    else:
+        dR = xp.matmul(d2[:, H:].T, h_prev_all)
     if p.mode == RBIAS:
-        db = xp.concatenate([db, db[:H2], n_grad.sum(axis=0)])
+        db = xp.concatenate([db, db[:H2], xp.matmul(ones, d2[:, H3:])])
     grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db.reshape(-1, 1),
              "HiddenState": dh}
     return dX, grads
+
+
+def _rzn(xp, a, H):
+    """Rows (or elements) in gate order n | r | z back to MATLAB's r | z | n."""
+    return xp.concatenate([a[H:], a[:H]])

@@ -171,45 +171,42 @@ def kernels(dtype):
                 ho[j] = n + gz[j] * (hp[j] - n)
 
     @njit(**_JIT)
-    def backward_after(dhz, mm, dy, gates, aux, h_prev, dgx, dgh, gate, state):
+    def backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state):
         """One step back. dh = dhz + mm + dy: the direct and the matrix path from the step
-        after, and this step's output gradient. Writes the pre-activation gradients and
-        replaces dhz by dh * z (the direct path to h_{t-1})."""
+        after, and this step's output gradient. Writes the pre-activation gradients into
+        d = [dn | dr | dz | dn * r] and replaces dhz by dh * z (the direct path to
+        h_{t-1})."""
         nb, h3 = gates.shape
         hh = h3 // 3
         for b in range(nb):
             gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
-            xr, xz, xn = dgx[b, :hh], dgx[b, hh:2 * hh], dgx[b, 2 * hh:]
-            hr, hz, hn = dgh[b, :hh], dgh[b, hh:2 * hh], dgh[b, 2 * hh:]
-            d, m, dyb = dhz[b], mm[b], dy[b]
+            xn, xr, xz, hn = d[b, :hh], d[b, hh:2 * hh], d[b, 2 * hh:3 * hh], d[b, 3 * hh:]
+            dd, m, dyb = dhz[b], mm[b], dy[b]
             ab, hp = aux[b], h_prev[b]
             for j in range(hh):
-                g = d[j] + m[j] + dyb[j]
+                g = dd[j] + m[j] + dyb[j]
                 r = gr[j]
                 z = gz[j]
                 n = gn[j]
                 dan = g * (one - z) * _d_state(n, state, c)
-                daz = g * (hp[j] - n) * _d_gate(z, gate, c)
-                dar = dan * ab[j] * _d_gate(r, gate, c)
-                xr[j] = dar
-                xz[j] = daz
                 xn[j] = dan
-                hr[j] = dar
-                hz[j] = daz
+                xr[j] = dan * ab[j] * _d_gate(r, gate, c)
+                xz[j] = g * (hp[j] - n) * _d_gate(z, gate, c)
                 hn[j] = dan * r
-                d[j] = g * z
+                dd[j] = g * z
 
     @njit(**_JIT)
-    def backward_before_n(dh, dy, gates, h_prev, dgx, dhz, gate, state):
-        """'before' mode, first half: dz, dn pre-activations and dh * z."""
+    def backward_before_n(dh, dy, gates, h_prev, d, dhz, gate, state):
+        """'before' mode, first half: dn, dz pre-activations (d = [dn | dr | dz]) and
+        dh * z."""
         nb, h3 = gates.shape
         hh = h3 // 3
         for b in range(nb):
             gz, gn = gates[b, hh:2 * hh], gates[b, 2 * hh:]
-            xz, xn = dgx[b, hh:2 * hh], dgx[b, 2 * hh:]
-            d, dyb, hp, out = dh[b], dy[b], h_prev[b], dhz[b]
+            xn, xz = d[b, :hh], d[b, 2 * hh:]
+            dd, dyb, hp, out = dh[b], dy[b], h_prev[b], dhz[b]
             for j in range(hh):
-                g = d[j] + dyb[j]
+                g = dd[j] + dyb[j]
                 z = gz[j]
                 n = gn[j]
                 xn[j] = g * (one - z) * _d_state(n, state, c)
@@ -217,17 +214,17 @@ def kernels(dtype):
                 out[j] = g * z
 
     @njit(**_JIT)
-    def backward_before_r(d_rh, gates, h_prev, dgx, dhz, gate):
+    def backward_before_r(d_rh, gates, h_prev, d, dhz, gate):
         """'before' mode, second half: dr from d(r * h_prev); dh_prev gets d(r h) * r."""
         nb, h3 = gates.shape
         hh = h3 // 3
         for b in range(nb):
-            gr, xr = gates[b, :hh], dgx[b, :hh]
-            d, hp, out = d_rh[b], h_prev[b], dhz[b]
+            gr, xr = gates[b, :hh], d[b, hh:2 * hh]
+            dr, hp, out = d_rh[b], h_prev[b], dhz[b]
             for j in range(hh):
                 r = gr[j]
-                xr[j] = d[j] * hp[j] * _d_gate(r, gate, c)
-                out[j] += d[j] * r
+                xr[j] = dr[j] * hp[j] * _d_gate(r, gate, c)
+                out[j] += dr[j] * r
 
     @njit(**_JIT)
     def one_observation(w_t, r_t, r_n_t, b, b_rec, X, hs, gate, state, before):
