@@ -16,13 +16,18 @@ def rs():
     return np.random.default_rng(1234)
 
 
-@pytest.fixture(params=["numpy", "numba"])
+@pytest.fixture(params=["numpy", "numba", "numba-steps"])
 def kernel_path(request, monkeypatch):
-    """Run a test on the plain NumPy GRU path and on the numba fast path."""
+    """Run a test on the plain NumPy GRU path and on the numba fast path: whole time loops
+    in numba calling BLAS ('numba', where NumPy bundles OpenBLAS), or one numba call per
+    step between NumPy's matrix products ('numba-steps', the path without that BLAS)."""
     from dltoolbox.layers import _gru_kernels
-    if request.param == "numba" and _gru_kernels.fused is None:
+    if request.param != "numpy" and _gru_kernels.fused is None:
         pytest.skip("numba is not installed")
-    monkeypatch.setattr(_gru_kernels, "FAST", request.param == "numba")
+    if request.param == "numba" and not _gru_kernels.fused.HAS_GEMM:
+        pytest.skip("NumPy does not bundle OpenBLAS here")
+    monkeypatch.setattr(_gru_kernels, "FAST", request.param != "numpy")
+    monkeypatch.setattr(_gru_kernels, "LOOPS", request.param == "numba")
     return request.param
 
 

@@ -45,3 +45,36 @@ def test_numba_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
     assert "data saved" not in second, second
     assert "data loaded" in second
     assert sorted(p.name for p in tmp_path.rglob("*.nbc")) == files
+
+
+@pytest.mark.parametrize("way", [0, 1])
+@pytest.mark.parametrize("mode", ["after-multiplication", "recurrent-bias-after-multiplication"])
+@pytest.mark.parametrize("last", [False, True])
+def test_whole_loop_kernels_match_the_numpy_path_in_both_product_orientations(
+        way, mode, last, monkeypatch):
+    import numpy as np
+
+    from dltoolbox import gruLayer
+    if not _gru_kernels.fused.HAS_GEMM:
+        pytest.skip("NumPy does not bundle OpenBLAS here")
+    rs = np.random.default_rng(7)
+    d, h, t, b = 5, 6, 7, 4
+    layer = gruLayer(h, ResetGateMode=mode, OutputMode="last" if last else "sequence",
+                     InputWeights=rs.standard_normal((3 * h, d)) * 0.5,
+                     RecurrentWeights=rs.standard_normal((3 * h, h)) * 0.5,
+                     Bias=rs.standard_normal((6 * h if "bias" in mode else 3 * h, 1)) * 0.5,
+                     HiddenState=rs.standard_normal((h, 1)))
+    x = rs.standard_normal((t, b, d))
+    dy = rs.standard_normal((b, h) if last else (t, b, h))
+
+    def run(loops):
+        monkeypatch.setattr(_gru_kernels, "FAST", loops)
+        monkeypatch.setattr(_gru_kernels, "LOOPS", loops)
+        layer._cache = None
+        y, back, _ = layer.forward(x, training=True)
+        dx, grads = back(dy)
+        return [y, layer.forward(x)[0], dx] + [grads[k] for k in sorted(grads)]
+
+    monkeypatch.setattr(_gru_kernels, "orientation", lambda *args: way)
+    for got, want in zip(run(True), run(False)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

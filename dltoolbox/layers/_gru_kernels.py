@@ -71,6 +71,7 @@ def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
 
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
+LOOPS = True               # ... and run whole time loops in numba where they can call BLAS
 
 AFTER, BEFORE, RBIAS = ("after-multiplication", "before-multiplication",
                         "recurrent-bias-after-multiplication")
@@ -103,17 +104,23 @@ def product_into(out, a, b, b_t):
     per shape; the transposed form was 1.4x faster for the (32, 1024) step here)."""
     if type(out) is not np.ndarray:
         return get_xp(out).matmul(a, b, out=out)
-    key = (a.shape, b.shape, a.dtype.char)
-    way = _ORIENTATION.get(key)
-    if way is None:
-        way = _ORIENTATION[key] = _faster_orientation(out, a, b, b_t)
-    if way == 0:
+    if orientation(out, a, b, b_t) == 0:
         np.matmul(a, b, out=out)
     else:
         out_t = _scratch("product_t", out.shape[::-1], out.dtype, np)
         np.matmul(b_t, a.T, out=out_t)
         out[...] = out_t.T
     return out
+
+
+def orientation(out, a, b, b_t):
+    """0 when ``a @ b`` runs faster as it is, 1 when as (b_t @ a^T)^T: timed once per
+    shape and kept."""
+    key = (a.shape, b.shape, a.dtype.char)
+    way = _ORIENTATION.get(key)
+    if way is None:
+        way = _ORIENTATION[key] = _faster_orientation(out, a, b, b_t)
+    return way
 
 
 def _faster_orientation(out, a, b, b_t):
@@ -185,6 +192,12 @@ def forward(p, X, h0, need_cache=True):
         k_ = fused.kernels(dtype)
         gate, state = _codes(p)
         b_in = p.b[:3 * H]
+        if p.mode != BEFORE and LOOPS and fused.HAS_GEMM:    # the whole loop in one call
+            way = orientation(gh, hs[0], r_t, p.R)
+            gh_t = np.empty((3 * H, B), dtype=dtype)
+            k_["forward_after_loop"](gx, hs, gates, aux, r_t, p.R, b_in, b_rec, gh, gh_t, way,
+                                     need_cache, gate, state)
+            return hs, (gates, aux)
         for t in range(T):
             k = t if need_cache else 0
             if p.mode == BEFORE:
@@ -307,6 +320,13 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, d):
     if p.mode == BEFORE:
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
         d_rh = np.empty((B, H), dtype=dtype)
+    elif LOOPS and fused.HAS_GEMM:     # the whole loop in one call
+        way = orientation(mm, np.zeros_like(d[0])[:, H:], p.R, p.r_t)   # d not yet set
+        dY3 = dY[None] if last else dY
+        k_["backward_after_loop"](dhz, mm, np.empty((H, B), dtype=dtype), dY3, dY3[0], no_dy,
+                                  last, gates, aux, hs, d, p.R, p.r_t, way, gate, state)
+        np.add(dhz, mm, out=dh)
+        return dh
     for t in range(T - 1, -1, -1):
         dy = (dY if t == T - 1 else no_dy) if last else dY[t]
         if p.mode == BEFORE:

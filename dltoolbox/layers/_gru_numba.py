@@ -16,11 +16,14 @@ measured on 2,000,001 points of [-12, 12]. The float64 kernels use math.tanh.
 Activation codes: gate 0 sigmoid, 1 hard-sigmoid; state 0 tanh, 1 softsign.
 """
 
+import ctypes
+import glob
 import math
+import os
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 
 _TANH_NUM = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
              5.12229709037114e-08, -8.60467152213735e-11, 2.00018790482477e-13,
@@ -28,6 +31,72 @@ _TANH_NUM = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
 _TANH_DEN = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
              1.19825839466702e-06)
 _JIT = {"fastmath": True, "error_model": "numpy", "cache": True}
+_STEP = {"inline": "always", "fastmath": True, "error_model": "numpy"}
+
+
+def _bundled_gemm():
+    """(sgemm, dgemm): the CBLAS GEMMs of the OpenBLAS that NumPy's wheels bundle (64-bit
+    integers; ``*cblas_?gemm64_``), as numba external functions, or None where NumPy links
+    another BLAS. The time loops call them directly, with no Python between the steps."""
+    import llvmlite.binding as llvm  # noqa: PLC0415 - numba's own dependency
+
+    base = os.path.dirname(np.__file__)
+    for pattern in (base + ".libs/*openblas*", os.path.join(base, ".dylibs", "*openblas*"),
+                    os.path.join(base, ".libs", "*openblas*")):
+        for path in sorted(glob.glob(pattern)):
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for prefix in ("scipy_cblas_", "cblas_"):
+                found = [getattr(lib, f"{prefix}{t}gemm64_", None) for t in "sd"]
+                if all(found):
+                    out = []
+                    for t, fn, real in zip("sd", found, (types.float32, types.float64)):
+                        name = f"dltoolbox_cblas_{t}gemm64"     # the name cached code calls
+                        llvm.add_symbol(name, ctypes.cast(fn, ctypes.c_void_p).value)
+                        i32, i64, ptr = types.int32, types.int64, types.uintp
+                        out.append(types.ExternalFunction(name, types.void(
+                            i32, i32, i32, i64, i64, i64, real, ptr, i64, ptr, i64, real, ptr,
+                            i64)))
+                    return tuple(out)
+    return None
+
+
+_GEMM = _bundled_gemm()
+HAS_GEMM = _GEMM is not None
+_SGEMM, _DGEMM = _GEMM if HAS_GEMM else (None, None)
+_ROW, _NO, _TRANS = 101, 111, 112     # CblasRowMajor, CblasNoTrans, CblasTrans
+
+
+@njit(inline="always", error_model="numpy")
+def _gemm(a, b, b_t, out, out_t, way, single):
+    """out = a @ b. a: (m, k) with unit column stride; b (k, n) and b_t = b^T contiguous.
+    way 0 calls GEMM on (a, b); way 1 computes out_t = b_t @ a^T (n, m) and copies it
+    transposed, the orientation _gru_kernels.product_into found faster for the shape."""
+    m, k = a.shape
+    n = b.shape[1]
+    lda = a.strides[0] // a.itemsize
+    one, zero = 1.0, 0.0
+    if way == 0:
+        if single:
+            _SGEMM(_ROW, _NO, _NO, m, n, k, one, a.ctypes.data, lda, b.ctypes.data, n, zero,
+                   out.ctypes.data, n)
+        else:
+            _DGEMM(_ROW, _NO, _NO, m, n, k, one, a.ctypes.data, lda, b.ctypes.data, n, zero,
+                   out.ctypes.data, n)
+        return
+    if single:
+        _SGEMM(_ROW, _NO, _TRANS, n, m, k, one, b_t.ctypes.data, k, a.ctypes.data, lda, zero,
+               out_t.ctypes.data, m)
+    else:
+        _DGEMM(_ROW, _NO, _TRANS, n, m, k, one, b_t.ctypes.data, k, a.ctypes.data, lda, zero,
+               out_t.ctypes.data, m)
+    for i in range(m):
+        row = out[i]
+        for j in range(n):
+            row[j] = out_t[j, i]
+
 
 
 def _constants(dtype):
@@ -85,6 +154,77 @@ def _d_state(y, code, c):
     return t * t
 
 
+@njit(**_STEP)
+def _forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, c):
+    """'after' and 'recurrent-bias' modes: gx = x W^T, gh = h_prev R^T; the input bias
+    b_in and the recurrent bias b_rec (zeros in 'after' mode) are added here."""
+    nb, h3 = gh.shape
+    hh = h3 // 3
+    br = b_in[:hh] + b_rec[:hh]
+    bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
+    bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
+    for b in range(nb):
+        xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
+        hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
+        gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
+        ab, hp, ho = aux[b], h_prev[b], h_out[b]
+        for j in range(hh):
+            r = _gate_fn(xr[j] + hr[j] + br[j], gate, c)
+            z = _gate_fn(xz[j] + hz[j] + bz[j], gate, c)
+            a = hn[j] + bn[j]
+            n = _state_fn(xn[j] + bx[j] + r * a, state, c)
+            gr[j] = r
+            gz[j] = z
+            gn[j] = n
+            ab[j] = a
+            ho[j] = n + z * (hp[j] - n)
+
+
+@njit(**_STEP)
+def _forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state, c):
+    """forward_after without the values kept for backward (prediction): fewer stores."""
+    nb, h3 = gh.shape
+    hh = h3 // 3
+    br = b_in[:hh] + b_rec[:hh]
+    bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
+    bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
+    for b in range(nb):
+        xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
+        hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
+        hp, ho = h_prev[b], h_out[b]
+        for j in range(hh):
+            r = _gate_fn(xr[j] + hr[j] + br[j], gate, c)
+            z = _gate_fn(xz[j] + hz[j] + bz[j], gate, c)
+            n = _state_fn(xn[j] + bx[j] + r * (hn[j] + bn[j]), state, c)
+            ho[j] = n + z * (hp[j] - n)
+
+
+@njit(**_STEP)
+def _backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state, c):
+    """One step back. dh = dhz + mm + dy: the direct and the matrix path from the step
+    after, and this step's output gradient. Writes the pre-activation gradients into
+    d = [dn | dr | dz | dn * r] and replaces dhz by dh * z (the direct path to
+    h_{t-1})."""
+    nb, h3 = gates.shape
+    hh = h3 // 3
+    for b in range(nb):
+        gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
+        xn, xr, xz, hn = d[b, :hh], d[b, hh:2 * hh], d[b, 2 * hh:3 * hh], d[b, 3 * hh:]
+        dd, m, dyb = dhz[b], mm[b], dy[b]
+        ab, hp = aux[b], h_prev[b]
+        for j in range(hh):
+            g = dd[j] + m[j] + dyb[j]
+            r = gr[j]
+            z = gz[j]
+            n = gn[j]
+            dan = g * (c[3] - z) * _d_state(n, state, c)
+            xn[j] = dan
+            xr[j] = dan * ab[j] * _d_gate(r, gate, c)
+            xz[j] = g * (hp[j] - n) * _d_gate(z, gate, c)
+            hn[j] = dan * r
+            dd[j] = g * z
+
+
 @lru_cache(maxsize=2)
 def kernels(dtype):
     """The kernel set for ``dtype`` (numpy.float32 or numpy.float64), compiled on first use
@@ -95,49 +235,47 @@ def kernels(dtype):
     """
     c = _constants(dtype)
     one = c[3]
+    single = bool(c[0])
 
     @njit(**_JIT)
     def forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state):
-        """'after' and 'recurrent-bias' modes: gx = x W^T, gh = h_prev R^T; the input bias
-        b_in and the recurrent bias b_rec (zeros in 'after' mode) are added here."""
-        nb, h3 = gh.shape
-        hh = h3 // 3
-        br = b_in[:hh] + b_rec[:hh]
-        bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
-        bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
-        for b in range(nb):
-            xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
-            hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
-            gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
-            ab, hp, ho = aux[b], h_prev[b], h_out[b]
-            for j in range(hh):
-                r = _gate_fn(xr[j] + hr[j] + br[j], gate, c)
-                z = _gate_fn(xz[j] + hz[j] + bz[j], gate, c)
-                a = hn[j] + bn[j]
-                n = _state_fn(xn[j] + bx[j] + r * a, state, c)
-                gr[j] = r
-                gz[j] = z
-                gn[j] = n
-                ab[j] = a
-                ho[j] = n + z * (hp[j] - n)
+        _forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, c)
 
     @njit(**_JIT)
     def forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state):
-        """forward_after without the values kept for backward (prediction): fewer stores."""
-        nb, h3 = gh.shape
-        hh = h3 // 3
-        br = b_in[:hh] + b_rec[:hh]
-        bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
-        bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
-        for b in range(nb):
-            xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
-            hr, hz, hn = gh[b, :hh], gh[b, hh:2 * hh], gh[b, 2 * hh:]
-            hp, ho = h_prev[b], h_out[b]
-            for j in range(hh):
-                r = _gate_fn(xr[j] + hr[j] + br[j], gate, c)
-                z = _gate_fn(xz[j] + hz[j] + bz[j], gate, c)
-                n = _state_fn(xn[j] + bx[j] + r * (hn[j] + bn[j]), state, c)
-                ho[j] = n + z * (hp[j] - n)
+        _forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state, c)
+
+    @njit(**_JIT)
+    def backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state):
+        _backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state, c)
+
+    @njit(**_JIT)
+    def forward_after_loop(gx, hs, gates, aux, r_t, R, b_in, b_rec, gh, gh_t, way, keep,
+                           gate, state):
+        """All steps of forward_after (``keep``) or forward_after_infer, each after its
+        recurrent GEMM. gates and aux hold one step when not ``keep``."""
+        for t in range(gx.shape[0]):
+            _gemm(hs[t], r_t, R, gh, gh_t, way, single)
+            if keep:
+                _forward_after(gx[t], gh, b_in, b_rec, hs[t], gates[t], aux[t], hs[t + 1],
+                               gate, state, c)
+            else:
+                _forward_after_infer(gx[t], gh, b_in, b_rec, hs[t], hs[t + 1], gate, state,
+                                     c)
+
+    @njit(**_JIT)
+    def backward_after_loop(dhz, mm, mm_t, dY, dy_last, no_dy, last, gates, aux, hs, d, R,
+                            r_t, way, gate, state):
+        """All steps of backward_after, from the last; each step's d[:, :, H:] @ R is the
+        next one's matrix path. dY (T, B, H) when not ``last``, else dy_last (B, H)."""
+        hh = R.shape[1]
+        for t in range(gates.shape[0] - 1, -1, -1):
+            if last:
+                dy = dy_last if t == gates.shape[0] - 1 else no_dy
+            else:
+                dy = dY[t]
+            _backward_after(dhz, mm, dy, gates[t], aux[t], hs[t], d[t], gate, state, c)
+            _gemm(d[t, :, hh:], R, r_t, mm, mm_t, way, single)
 
     @njit(**_JIT)
     def forward_before_rz(gx, gh, b_in, h_prev, gates, rh, gate):
@@ -169,31 +307,6 @@ def kernels(dtype):
                 n = _state_fn(xn[j] + bn[j] + hn[j], state, c)
                 gn[j] = n
                 ho[j] = n + gz[j] * (hp[j] - n)
-
-    @njit(**_JIT)
-    def backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state):
-        """One step back. dh = dhz + mm + dy: the direct and the matrix path from the step
-        after, and this step's output gradient. Writes the pre-activation gradients into
-        d = [dn | dr | dz | dn * r] and replaces dhz by dh * z (the direct path to
-        h_{t-1})."""
-        nb, h3 = gates.shape
-        hh = h3 // 3
-        for b in range(nb):
-            gr, gz, gn = gates[b, :hh], gates[b, hh:2 * hh], gates[b, 2 * hh:]
-            xn, xr, xz, hn = d[b, :hh], d[b, hh:2 * hh], d[b, 2 * hh:3 * hh], d[b, 3 * hh:]
-            dd, m, dyb = dhz[b], mm[b], dy[b]
-            ab, hp = aux[b], h_prev[b]
-            for j in range(hh):
-                g = dd[j] + m[j] + dyb[j]
-                r = gr[j]
-                z = gz[j]
-                n = gn[j]
-                dan = g * (one - z) * _d_state(n, state, c)
-                xn[j] = dan
-                xr[j] = dan * ab[j] * _d_gate(r, gate, c)
-                xz[j] = g * (hp[j] - n) * _d_gate(z, gate, c)
-                hn[j] = dan * r
-                dd[j] = g * z
 
     @njit(**_JIT)
     def backward_before_n(dh, dy, gates, h_prev, d, dhz, gate, state):
@@ -279,7 +392,9 @@ def kernels(dtype):
                 n = gr[2 * hh + j]
                 ho[j] = n + ga[hh + j] * (hp[j] - n)
 
-    return {"one_observation": one_observation, "forward_after": forward_after,
+    loops = {"forward_after_loop": forward_after_loop,
+             "backward_after_loop": backward_after_loop} if HAS_GEMM else {}
+    return {**loops, "one_observation": one_observation, "forward_after": forward_after,
             "forward_after_infer": forward_after_infer,
             "forward_before_rz": forward_before_rz,
             "forward_before_n": forward_before_n, "backward_after": backward_after,
