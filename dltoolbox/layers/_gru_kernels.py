@@ -11,7 +11,10 @@ dW, dR and dX over all steps.
 
 The per-step gate math has two implementations with the same equations: plain array
 operations (NumPy or CuPy; always available, the reference) and, for NumPy arrays when
-numba is installed, fused kernels from _gru_numba (one pass over the gates per step).
+numba is installed, fused kernels from _gru_numba (one pass over the gates per step). In
+'after'/'rbias' mode, with NumPy's bundled OpenBLAS, the whole time loop (GEMM and gate
+kernel of every step) is one numba call (``LOOPS``); otherwise Python calls the numba
+kernel between NumPy's matrix products, step by step.
 """
 
 import os
