@@ -4,7 +4,9 @@ Every error carries a MATLAB-like ``identifier`` (``dltoolbox:<function>:<Mnemon
 so that ported ``try/catch`` code can switch on ``ME.identifier``.
 """
 
-__all__ = ["DLToolboxError", "DLValueError", "DLTypeError", "raise_error"]
+from contextlib import contextmanager
+
+__all__ = ["DLToolboxError", "DLValueError", "DLTypeError", "raise_error", "reported_as"]
 
 
 class DLToolboxError(Exception):
@@ -35,3 +37,26 @@ def raise_error(func, mnemonic, message, kind="value"):
     """
     cls = DLTypeError if kind == "type" else DLValueError
     raise cls(f"dltoolbox:{func}:{mnemonic}", f"{func}: {message}")
+
+
+
+@contextmanager
+def reported_as(func, mnemonic):
+    """Inside the block, a dltoolbox error ``mnemonic`` is raised again under the name of
+    ``func``, the public function the user called (a layer's check does not know which one
+    that was).
+
+    >>> try:
+    ...     with reported_as("classify", "IncorrectNetworkState"):
+    ...         raise_error("gruLayer", "IncorrectNetworkState", "State for 4, batch of 3.")
+    ... except DLValueError as err:
+    ...     print(err.identifier, "|", err)
+    dltoolbox:classify:IncorrectNetworkState | classify: State for 4, batch of 3.
+    """
+    try:
+        yield
+    except DLToolboxError as err:
+        if not err.identifier.endswith(":" + mnemonic):
+            raise
+        message = err.message.split(": ", 1)[-1]
+        raise type(err)(f"dltoolbox:{func}:{mnemonic}", f"{func}: {message}") from None

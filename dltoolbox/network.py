@@ -17,7 +17,7 @@ from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_one_of, check_positive_integer, describe
 from .backend import cupy_or_none, resolve_environment, to_host
 from .categorical import Categorical
-from .errors import raise_error
+from .errors import raise_error, reported_as
 from .layer_array import LayerArray
 from .layers import (
     ClassificationOutputLayer,
@@ -257,8 +257,14 @@ def infer(net, X, opts, func):
     """Run ``net`` on X with the options of PREDICT_OPTIONS.
 
     Returns (outputs in MATLAB's shape, single-input flag, final recurrent states of the
-    last mini-batch as {layer index: (B, H)}).
+    last mini-batch as {layer index: (B, H)}). A stored state that does not fit the
+    mini-batch raises IncorrectNetworkState under ``func``'s name.
     """
+    with reported_as(func, "IncorrectNetworkState"):
+        return _infer(net, X, opts, func)
+
+
+def _infer(net, X, opts, func):
     _check_net(net, func)
     if _one_sequence_on_cpu(X, opts):
         return _infer_one(net, X, func)

@@ -70,8 +70,13 @@ def test_step_by_step_equals_whole_sequence_batch(mode, rs):
     # a later call with a number of observations that does not fit the stored state
     with pytest.raises(DLToolboxError) as e:
         predict(state, X[:3])
-    assert e.value.identifier.endswith(":IncorrectNetworkState")
+    assert e.value.identifier == "dltoolbox:predict:IncorrectNetworkState"
     assert "4 observations" in str(e.value)
+    # each public function reports the error under its own name
+    with pytest.raises(DLToolboxError) as e:
+        predictAndUpdateState(state, X[:3])
+    assert e.value.identifier == "dltoolbox:predictAndUpdateState:IncorrectNetworkState"
+    assert str(e.value).startswith("predictAndUpdateState: Layer ")
 
 
 def test_chunks_of_several_steps_and_last_mode(rs):

@@ -228,7 +228,7 @@ class GRULayer(Layer):
         if hs is None:
             return xp.zeros((batch, self.NumHiddenUnits), dtype=dtype)
         if hs.shape[1] not in (1, batch):
-            raise_error("predict", "IncorrectNetworkState",
+            raise_error("gruLayer", "IncorrectNetworkState",
                         f"Layer '{self.Name}' holds a recurrent state for {hs.shape[1]} "
                         f"observations, but the mini-batch has {batch}. Call resetState or "
                         f"use MiniBatchSize {hs.shape[1]}.")
