@@ -271,3 +271,28 @@ def test_two_stacked_gru_layers_gradients(rs):
     fd_check(loss, x, dx, rs)
     fd_check(loss, (g1, "RecurrentWeights"), grads[0]["RecurrentWeights"], rs)
     fd_check(loss, (g2, "InputWeights"), grads[1]["InputWeights"], rs)
+
+
+def test_results_kept_by_the_caller_survive_later_calls(kernel_path, rs):
+    # Output and cache arrays are recycled between calls once nothing refers to them; a
+    # caller that keeps an output or an unfinished backward must see them unchanged.
+    layer = gruLayer(6, InputWeights=rs.standard_normal((18, 4)),
+                     RecurrentWeights=rs.standard_normal((18, 6)) * 0.5,
+                     Bias=rs.standard_normal((18, 1)))
+    x1, x2 = rs.standard_normal((2, 5, 3, 4))
+    dy = rs.standard_normal((5, 3, 6))
+    y1, back1, _ = layer.forward(x1, training=True)
+    y1_seen, (dx1_seen, g1_seen) = y1.copy(), back1(dy)
+    tail = layer.forward(x1)[0][2:]          # only a view of an output is kept
+    tail_seen = tail.copy()
+    for _ in range(3):                        # later calls of all kinds, same shapes
+        y2, back2, _ = layer.forward(x2, training=True)
+        back2(dy)
+        layer.forward(x2)
+    np.testing.assert_array_equal(y1, y1_seen)
+    np.testing.assert_array_equal(tail, tail_seen)
+    dx1, g1 = back1(dy)
+    np.testing.assert_array_equal(dx1, dx1_seen)
+    for key in g1:
+        np.testing.assert_array_equal(g1[key], g1_seen[key])
+    assert not np.array_equal(y2, y1)
