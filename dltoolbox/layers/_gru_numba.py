@@ -3,7 +3,9 @@
 Used by _gru_kernels when numba imports (the ``fast`` extra) and the arrays are NumPy
 arrays; the plain NumPy path computes the same equations and stays the reference. Each
 kernel loops over contiguous 1-D slices (one gate block of one observation), the shape
-LLVM vectorizes; the matrix products stay in BLAS. ``kernels(dtype)`` returns the set
+LLVM vectorizes; the matrix products stay in BLAS. In 'after'/'rbias' mode the time loops
+themselves run here too (``*_loop``), calling the GEMM of NumPy's bundled OpenBLAS for
+each step, so that no Python runs between steps. ``kernels(dtype)`` returns the set
 compiled for float32 or float64, with that type's constants (typed constants and a
 compile-time choice of tanh keep float32 loops in float32 lanes); compiled code is cached
 on disk.
@@ -96,7 +98,6 @@ def _gemm(a, b, b_t, out, out_t, way, single):
         row = out[i]
         for j in range(n):
             row[j] = out_t[j, i]
-
 
 
 def _constants(dtype):
