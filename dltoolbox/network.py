@@ -17,7 +17,7 @@ from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_one_of, check_positive_integer, describe
 from .backend import cupy_or_none, resolve_environment, to_host
 from .categorical import Categorical
-from .errors import raise_error, reported_as
+from .errors import DLToolboxError, as_called_from, raise_error
 from .layer_array import LayerArray
 from .layers import (
     ClassificationOutputLayer,
@@ -260,8 +260,12 @@ def infer(net, X, opts, func):
     last mini-batch as {layer index: (B, H)}). A stored state that does not fit the
     mini-batch raises IncorrectNetworkState under ``func``'s name.
     """
-    with reported_as(func, "IncorrectNetworkState"):
+    try:
         return _infer(net, X, opts, func)
+    except DLToolboxError as err:
+        if err.identifier.endswith(":IncorrectNetworkState"):
+            raise as_called_from(err, func) from None
+        raise
 
 
 def _infer(net, X, opts, func):

@@ -152,12 +152,15 @@ def product_into(out, a, b, b_t):
     return out
 
 
-def orientation(out, a, b, b_t):
+def orientation(out, a, b, b_t, unset=False):
     """0 when ``a @ b`` runs faster as it is, 1 when as (b_t @ a^T)^T: timed once per
-    shape and kept."""
+    shape and kept. ``unset``: a holds no values yet, so time on zeros of its layout."""
     key = (a.shape, b.shape, a.dtype.char)
     way = _ORIENTATION.get(key)
     if way is None:
+        if unset:
+            rows = np.zeros((a.shape[0], a.strides[0] // a.itemsize), dtype=a.dtype)
+            a = rows[:, :a.shape[1]]
         way = _ORIENTATION[key] = _faster_orientation(out, a, b, b_t)
     return way
 
@@ -361,7 +364,7 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, d):
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
         d_rh = np.empty((B, H), dtype=dtype)
     elif LOOPS and fused.HAS_GEMM:     # the whole loop in one call
-        way = orientation(mm, np.zeros_like(d[0])[:, H:], p.R, p.r_t)   # d not yet set
+        way = orientation(mm, d[0, :, H:], p.R, p.r_t, unset=True)
         dY3 = dY[None] if last else dY
         k_["backward_after_loop"](dhz, mm, np.empty((H, B), dtype=dtype), dY3, dY3[0], no_dy,
                                   last, gates, aux, hs, d, p.R, p.r_t, way, gate, state)

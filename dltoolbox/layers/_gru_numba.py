@@ -65,9 +65,8 @@ def _bundled_gemm():
     return None
 
 
-_GEMM = _bundled_gemm()
-HAS_GEMM = _GEMM is not None
-_SGEMM, _DGEMM = _GEMM if HAS_GEMM else (None, None)
+_SGEMM, _DGEMM = _bundled_gemm() or (None, None)
+HAS_GEMM = _SGEMM is not None
 _ROW, _NO, _TRANS = 101, 111, 112     # CblasRowMajor, CblasNoTrans, CblasTrans
 
 

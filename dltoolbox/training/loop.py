@@ -19,7 +19,7 @@ from .. import initializers
 from .. import sequences as seqmod
 from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
-from ..errors import raise_error, reported_as
+from ..errors import DLToolboxError, as_called_from, raise_error
 from ..io import save
 from ..layers import ClassificationOutputLayer, GRULayer
 from ..network import (
@@ -464,8 +464,12 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                 _checkpoint(run, opts.CheckpointPath, iteration)
             continue
         _, epoch, rate, Xc, Tc, first = event
-        with reported_as(func, "IncorrectNetworkState"):
+        try:
             Yp, backs, states = run_layers(run.layers, Xc, True, None if first else states)
+        except DLToolboxError as err:
+            if err.identifier.endswith(":IncorrectNetworkState"):
+                raise as_called_from(err, func) from None
+            raise
         loss, dY, metric = run.layers[-1].loss(Yp, Tc)
         if not np.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."

@@ -113,32 +113,30 @@ class Solver:
             v -= tmp
             theta += v
             return
+        b2 = o.SquaredGradientDecayFactor
         if self.name == "rmsprop":
-            s = self.first
-            b2 = o.SquaredGradientDecayFactor
-            s *= b2
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            s += tmp
-            xp.sqrt(s, out=tmp)
-            tmp += o.Epsilon
-            xp.divide(g, tmp, out=tmp)
+            _over_rms(xp, g, self.first, g, b2, o.Epsilon, tmp)
         else:
-            m, v = self.first, self.second
-            b1, b2 = o.GradientDecayFactor, o.SquaredGradientDecayFactor
+            m, b1 = self.first, o.GradientDecayFactor
             m *= b1
             xp.multiply(g, 1.0 - b1, out=tmp)
             m += tmp
-            v *= b2
-            xp.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
-            xp.sqrt(v, out=tmp)
-            tmp += o.Epsilon
-            xp.divide(m, tmp, out=tmp)
+            _over_rms(xp, m, self.second, g, b2, o.Epsilon, tmp)
             tmp *= (1.0 - b2 ** self.t) ** 0.5 / (1.0 - b1 ** self.t)
         tmp *= lr
         theta -= tmp
+
+
+def _over_rms(xp, num, s, g, b2, eps, tmp):
+    """The shared part of rmsprop and adam: s <- b2 s + (1 - b2) g^2, then
+    tmp <- num / (sqrt(s) + eps)."""
+    s *= b2
+    xp.multiply(g, g, out=tmp)
+    tmp *= 1.0 - b2
+    s += tmp
+    xp.sqrt(s, out=tmp)
+    tmp += eps
+    xp.divide(num, tmp, out=tmp)
 
 
 def regularize_and_clip(g, theta, l2_scaled, segments, method, threshold, tmp):
