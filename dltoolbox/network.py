@@ -65,11 +65,13 @@ def run_layers(layers, X, training=False, states=None):
     return X, backs, final
 
 
-def backprop_layers(backs, dY):
-    """Backward through the layers; returns (dX, {layer index: grads})."""
+def backprop_layers(backs, dY, out=None):
+    """Backward through the layers; returns (dX, {layer index: grads}). ``out``: {layer
+    index: {name: array}}, arrays that receive those gradients."""
     grads = {}
+    out = out or {}
     for i in range(len(backs) - 1, -1, -1):
-        dY, g = backs[i](dY)
+        dY, g = backs[i](dY, out.get(i))
         if g:
             grads[i] = g
     return dY, grads

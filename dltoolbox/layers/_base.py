@@ -1,10 +1,12 @@
 """The Layer base class: MATLAB-named properties, validated assignment, display.
 
-A layer computes with ``forward(X, training=False, state=None)`` which returns
-``(Y, backprop, new_state)``; ``backprop(dY)`` returns ``(dX, grads)`` with ``grads``
-keyed by the learnable property names. Layers never update their own learnables; the
-solver does. Data layout inside: ``(T, B, C)`` for sequences (row-major, so its bytes are
-MATLAB's C-by-B-by-T array) and ``(B, C)`` once the time dimension is gone.
+A layer computes with ``forward(X, training=False, state=None)`` which returns ``(Y,
+backprop, new_state)``; ``backprop(dY, out=None)`` returns ``(dX, grads)`` with
+``grads`` keyed by the learnable property names (written into the arrays that ``out``
+gives by name, when it does: the trainer's flat gradient buffer). Layers never update
+their own learnables; the solver does. Data layout inside: ``(T, B, C)`` for sequences
+(row-major, so its bytes are MATLAB's C-by-B-by-T array) and ``(B, C)`` once the time
+dimension is gone.
 """
 
 import numpy as np

@@ -286,7 +286,7 @@ def forward(p, X, h0, need_cache=True):
     return hs, (gates, aux)
 
 
-def backward(p, X, hs, cache, dY, last):
+def backward(p, X, hs, cache, dY, last, out=None):
     """Gradients of the GRU; dY is (T, B, H), or (B, H) when only h_T was output.
 
     The time loop writes the pre-activation gradients of each step into one array ``d``
@@ -306,7 +306,7 @@ def backward(p, X, hs, cache, dY, last):
         dh = _backward_steps_fused(p, hs, gates, aux, dY, last, d)
     else:
         dh = _backward_steps(p, xp, hs, gates, aux, dY, last, d)
-    return d_to_grads(p, xp, X, hs, aux, d, dh)
+    return d_to_grads(p, xp, X, hs, aux, d, dh, out)
 
 
 def _backward_steps(p, xp, hs, gates, aux, dY, last, d_all):
@@ -386,34 +386,41 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, d):
     return dh
 
 
-def d_to_grads(p, xp, X, hs, aux, d, dh):
+def d_to_grads(p, xp, X, hs, aux, d, dh, out=None):
     """Weight, bias and input gradients from the per-step gradients ``d`` (layout in
-    :func:`backward`): one GEMM each over all time steps, the bias sums as products with
-    a vector of ones (BLAS, faster than a reduction here)."""
+    :func:`backward`): one GEMM each over all time steps (two for dW and the input bias:
+    one per block of MATLAB's gate order), the bias sums as products with a vector of
+    ones (BLAS, faster than a reduction here). ``out``: arrays of the learnables' shapes
+    that receive the gradients (a trainer's flat buffer); new arrays when None."""
     T, B, D = X.shape
     H = p.R.shape[1]
     H2, H3 = 2 * H, 3 * H
+    dtype = d.dtype
+    out = out or {}
+    dW = out.get("InputWeights")
+    dW = xp.empty((H3, D), dtype=dtype) if dW is None else dW
+    dR = out.get("RecurrentWeights")
+    dR = xp.empty((H3, H), dtype=dtype) if dR is None else dR
+    db = out.get("Bias")
+    db = xp.empty((p.b.size, 1), dtype=dtype) if db is None else db
     d2 = d.reshape(T * B, d.shape[-1])
-    d_in = d2[:, :H3]                                   # input side, order n | r | z
-    ones = _scratch("ones", (T * B,), d.dtype, xp)
+    ones = _scratch("ones", (T * B,), dtype, xp)
     ones.fill(1)
+    X2 = X.reshape(T * B, D)
+    b = db.reshape(-1)
+    # d2's first 3H columns are the input side in the order n | r | z; MATLAB's is r | z | n
+    for rows, cols in ((slice(0, H2), slice(H, H3)), (slice(H2, H3), slice(0, H))):
+        xp.matmul(d2[:, cols].T, X2, out=dW[rows])
+        xp.matmul(ones, d2[:, cols], out=b[rows])
+    dX = xp.matmul(d2[:, :H3], xp.concatenate([p.W[H2:], p.W[:H2]])).reshape(T, B, D)
     h_prev_all = hs[:T].reshape(T * B, H)
-    dW = _rzn(xp, xp.matmul(d_in.T, X.reshape(T * B, D)), H)
-    dX = xp.matmul(d_in, xp.concatenate([p.W[H2:], p.W[:H2]])).reshape(T, B, D)
-    db = _rzn(xp, xp.matmul(ones, d_in), H)
     if p.mode == BEFORE:
-        dR = xp.empty_like(p.R)
         xp.matmul(d2[:, H:H3].T, h_prev_all, out=dR[:H2])
         xp.matmul(d2[:, :H].T, aux.reshape(T * B, H), out=dR[H2:])
     else:
-        dR = xp.matmul(d2[:, H:].T, h_prev_all)
+        xp.matmul(d2[:, H:].T, h_prev_all, out=dR)
     if p.mode == RBIAS:
-        db = xp.concatenate([db, db[:H2], xp.matmul(ones, d2[:, H3:])])
-    grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db.reshape(-1, 1),
-             "HiddenState": dh}
+        b[H3:H3 + H2] = b[:H2]
+        xp.matmul(ones, d2[:, H3:], out=b[H3 + H2:])
+    grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db, "HiddenState": dh}
     return dX, grads
-
-
-def _rzn(xp, a, H):
-    """Rows (or elements) in gate order n | r | z back to MATLAB's r | z | n."""
-    return xp.concatenate([a[H:], a[:H]])

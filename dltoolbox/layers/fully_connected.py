@@ -134,9 +134,13 @@ class FullyConnectedLayer(Layer):
         Y = xp.matmul(X2, W.T)
         Y += b
 
-        def backprop(dY):
+        def backprop(dY, out=None):
             dY2 = dY.reshape(-1, dY.shape[-1])
-            grads = {"Weights": xp.matmul(dY2.T, X2), "Bias": dY2.sum(axis=0).reshape(-1, 1)}
-            return xp.matmul(dY2, W).reshape(shape), grads
+            out = out or {}
+            dW = xp.matmul(dY2.T, X2, out=out.get("Weights"))
+            db = out.get("Bias")
+            db = xp.empty((W.shape[0], 1), dtype=dY2.dtype) if db is None else db
+            dY2.sum(axis=0, out=db.reshape(-1))
+            return xp.matmul(dY2, W).reshape(shape), {"Weights": dW, "Bias": db}
 
         return Y.reshape(shape[:-1] + (W.shape[0],)), backprop, None

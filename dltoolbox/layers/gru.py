@@ -273,9 +273,10 @@ class GRULayer(Layer):
     def forward(self, X, training=False, state=None):
         """X: (T, B, D). Returns (Y, backprop, h_T) with Y (T, B, H) or (B, H) for 'last'.
 
-        ``state`` is h_0 as (B, H); None uses HiddenState. ``backprop(dY)`` returns
-        ``(dX, grads)`` with grads for InputWeights, RecurrentWeights, Bias and
-        'HiddenState' (the gradient with respect to the h_0 used, (B, H)).
+        ``state`` is h_0 as (B, H); None uses HiddenState. ``backprop(dY, out=None)``
+        returns ``(dX, grads)`` with grads for InputWeights, RecurrentWeights, Bias and
+        'HiddenState' (the gradient with respect to the h_0 used, (B, H)); ``out`` may
+        give arrays that receive the learnables' gradients.
         """
         xp = get_xp(X)
         dtype = X.dtype
@@ -286,8 +287,7 @@ class GRULayer(Layer):
         last = self.OutputMode == "last"
         Y = hs[T] if last else hs[1:]
 
-        def backprop(dY):
-            dX, grads = kernels.backward(params, X, hs, cache, dY, last)
-            return dX, grads
+        def backprop(dY, out=None):
+            return kernels.backward(params, X, hs, cache, dY, last, out)
 
         return Y, backprop, hs[T]

@@ -147,7 +147,7 @@ class SequenceInputLayer(Layer):
             return Y, None, None
         affine = self._affine(xp, X.dtype)
         if affine is None:
-            return X, (lambda dY: (dY, {})), None
+            return X, (lambda dY, out=None: (dY, {})), None
         shift, scale, offset = affine
         Y = (X - shift) * scale + offset
-        return Y, (lambda dY: (dY * scale, {})), None
+        return Y, (lambda dY, out=None: (dY * scale, {})), None

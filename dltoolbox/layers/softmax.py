@@ -36,7 +36,7 @@ class SoftmaxLayer(Layer):
         xp.exp(Y, out=Y)
         Y /= Y.sum(axis=-1, keepdims=True)
 
-        def backprop(dY):
+        def backprop(dY, out=None):
             return Y * (dY - (dY * Y).sum(axis=-1, keepdims=True)), {}
 
         return Y, backprop, None

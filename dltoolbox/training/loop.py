@@ -182,7 +182,9 @@ class _Run:
 
     Every learnable becomes a view into one flat float32 buffer ``theta`` (a copy: the
     caller's layers are never changed), with the per-element learn-rate and L2 factors
-    beside it, so the per-iteration update is a few whole-buffer operations.
+    beside it, so the per-iteration update is a few whole-buffer operations. The layers'
+    backward passes write their gradients straight into the views ``grad_out`` of the
+    gradient buffer ``grad``.
     """
 
     def __init__(self, layers, opts, xp):
@@ -196,6 +198,7 @@ class _Run:
         self.segments = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
         self.theta = xp.empty(int(bounds[-1]), dtype=np.float32)
         self.grad = xp.empty_like(self.theta)
+        self.grad_out = {}
         lr_factor = np.empty(int(bounds[-1]))
         l2_factor = np.empty(int(bounds[-1]))
         for (i, name), (a, b) in zip(self.keys, self.segments):
@@ -204,6 +207,7 @@ class _Run:
             view = self.theta[a:b].reshape(value.shape)
             view[...] = xp.asarray(value, dtype=np.float32)
             object.__setattr__(layer, name, view)
+            self.grad_out.setdefault(i, {})[name] = self.grad[a:b].reshape(value.shape)
             for out, kind in ((lr_factor, "LearnRateFactor"), (l2_factor, "L2Factor")):
                 out[a:b] = np.broadcast_to(layer.factor(kind, name), value.shape).ravel()
         # one rate for all (the usual case) is a scalar: one pass less per update
@@ -223,7 +227,7 @@ class _Run:
             g = grads.get(i, {}).get(name)
             if g is None:
                 self.grad[a:b] = 0
-            else:
+            elif g is not self.grad_out[i][name]:     # a layer that made its own array
                 self.grad[a:b] = g.reshape(-1)
         if self._rate[0] != rate:
             self._rate = (rate, self.lr_factor * rate)
@@ -480,7 +484,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                 run.restore(run.previous)
             break
         iteration += 1
-        _, grads = backprop_layers(backs, dY)
+        _, grads = backprop_layers(backs, dY, run.grad_out)
         run.step(grads, rate)
         validation = None
         if val is not None and (iteration == 1 or iteration % opts.ValidationFrequency == 0):

@@ -62,44 +62,40 @@ class Solver:
         self.step(theta, g, lr)
 
     def _set_up_fused(self, o, theta):
-        f32 = np.float32
         method, threshold = o.GradientThresholdMethod, o.GradientThreshold
         self.bounds = np.array([a for a, _ in self.segments] + [theta.size], dtype=np.int64)
         self.scales = np.ones(len(self.segments), dtype=np.float32)
-        self.clip = (threshold if method != "absolute-value" else np.inf,
-                     method == "l2norm")
-        self.limit = f32(threshold if method == "absolute-value" else np.inf)
-        self.rates = (None, np.empty_like(theta))   # (rate, the rate of each element)
+        self.kind = {"sgdm": fused.SGDM, "rmsprop": fused.RMSPROP, "adam": fused.ADAM}[self.name]
         if self.name == "sgdm":
-            self.constants = (f32(o.Momentum),)
+            constants = [o.Momentum]
         elif self.name == "rmsprop":
             b2 = o.SquaredGradientDecayFactor
-            self.constants = (f32(b2), f32(1.0 - b2), f32(o.Epsilon))
+            constants = [b2, 1.0 - b2, o.Epsilon]
         else:
             b1, b2 = o.GradientDecayFactor, o.SquaredGradientDecayFactor
-            self.constants = (f32(b1), f32(1.0 - b1), f32(b2), f32(1.0 - b2), f32(o.Epsilon))
+            constants = [b1, 1.0 - b1, b2, 1.0 - b2, o.Epsilon]
+        self.k = np.zeros(fused.K_SIZE)
+        self.k[:3 + len(constants)] = [
+            threshold if method != "absolute-value" else np.inf, method == "l2norm",
+            threshold if method == "absolute-value" else np.inf, *constants]
+        self.rates = (None, None)   # (a scalar rate, as a 1-element array)
+        self.no_l2 = theta[:0]
 
     def _update_fused(self, theta, g, lr, previous):
-        """The same arithmetic as ``update`` in two passes (numba kernels)."""
-        l2 = self.l2_scaled if self.l2_scaled is not None else self.tmp[:0]
-        fused.l2_and_clip_scales(g, theta, l2, self.bounds, *self.clip, self.scales)
+        """The same arithmetic as ``update`` in one numba call (two passes)."""
         if not isinstance(lr, np.ndarray):
             if self.rates[0] != lr:
-                self.rates[1].fill(lr)
-                self.rates = (lr, self.rates[1])
+                self.rates = (lr, np.full(1, lr, dtype=np.float32))
             lr = self.rates[1]
         self.t += 1
-        common = (self.bounds, self.scales, self.limit, lr)
-        if self.name == "sgdm":
-            fused.sgdm(theta, previous, g, self.first, *common, *self.constants)
-        elif self.name == "rmsprop":
-            fused.rmsprop(theta, previous, g, self.first, *common, *self.constants)
-        else:
+        if self.kind == fused.ADAM:
             o = self.opts
-            corr = (1.0 - o.SquaredGradientDecayFactor ** self.t) ** 0.5 / \
+            self.k[-1] = (1.0 - o.SquaredGradientDecayFactor ** self.t) ** 0.5 / \
                 (1.0 - o.GradientDecayFactor ** self.t)
-            fused.adam(theta, previous, g, self.first, self.second, *common, *self.constants,
-                       np.float32(corr))
+        fused.update(self.kind, theta, previous, g, self.first,
+                     self.first if self.second is None else self.second, lr,
+                     self.no_l2 if self.l2_scaled is None else self.l2_scaled, self.bounds,
+                     self.scales, self.k)
 
     def step(self, theta, g, lr):
         """One update of ``theta`` with gradient ``g`` (both flat) and rate(s) ``lr``."""
