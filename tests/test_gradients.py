@@ -296,3 +296,23 @@ def test_results_kept_by_the_caller_survive_later_calls(kernel_path, rs):
     for key in g1:
         np.testing.assert_array_equal(g1[key], g1_seen[key])
     assert not np.array_equal(y2, y1)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_backprop_writes_gradients_into_the_given_arrays(mode, rs):
+    """backprop(dY, out): the trainer's flat-buffer views receive the gradients (the very
+    arrays come back) with the values a plain backprop(dY) returns."""
+    from dltoolbox.network import backprop_layers, run_layers
+    gru = gru64(rs, 3, 4, mode, "sigmoid", "tanh", "last")
+    fc = fullyConnectedLayer(2, Weights=rs.standard_normal((2, 4)), Bias=rs.standard_normal((2, 1)))
+    layers = [gru, fc]
+    x = rs.standard_normal((5, 2, 3))
+    c = rs.standard_normal((2, 2))
+    _, plain = backprop_layers(run_layers(layers, x, True)[1], c)
+    out = {i: {name: np.full(getattr(layer, name).shape, np.nan)
+               for name in layer.learnable_names()} for i, layer in enumerate(layers)}
+    _, written = backprop_layers(run_layers(layers, x, True)[1], c, out)
+    for i, names in out.items():
+        for name, array in names.items():
+            assert written[i][name] is array
+            np.testing.assert_array_equal(array, plain[i][name])
