@@ -28,11 +28,13 @@ from dltoolbox import (  # noqa: E402
     japaneseVowelsTrainData,
     rng,
     sequenceInputLayer,
+    sequences,
     softmaxLayer,
     trainingOptions,
     trainNetwork,
 )
-from dltoolbox.layers import _gru_kernels  # noqa: E402
+from dltoolbox.layers import ClassificationOutputLayer, _gru_kernels  # noqa: E402
+from dltoolbox.training import loop  # noqa: E402
 
 try:
     import torch  # noqa: E402
@@ -111,51 +113,60 @@ def bench_epoch(repeats):
     Y = Y[idx]
     layers = [sequenceInputLayer(12), gruLayer(100, OutputMode='last'), fullyConnectedLayer(9),
               softmaxLayer(), classificationLayer()]
-    def opts(epochs):
+
+    def opts(epochs, fcn=None):
         return trainingOptions('adam', MaxEpochs=epochs, MiniBatchSize=27, GradientThreshold=1,
-                               Shuffle='never', Verbose=False)
+                               Shuffle='never', Verbose=False, OutputFcn=fcn)
     rng(0)
     out = {"call1": median_time(lambda: trainNetwork(X, Y, layers, opts(1)), repeats)}
-    # the layers' maths alone on the same mini-batches (forward + backward of the network)
-    from dltoolbox import sequences
-    from dltoolbox.network import backprop_layers, check_layer_array, run_layers
-    arr = check_layer_array(layers, "bench")
-    size = 12
-    for layer in arr[1:]:
-        layer.initialize(size, np.float32)
-        size = layer.output_size(size)
-    batches = []
-    for k in range(10):
-        b = X[27 * k:27 * (k + 1)]
-        s = max(x.shape[1] for x in b)
-        codes = Y.codes[27 * k:27 * (k + 1)]
-        batches.append((sequences.pad(b, s, "right", 0.0, np.float32),
-                        np.eye(9, dtype=np.float32)[codes]))
+    # The layers' maths is timed inside the training loop itself: the forward, loss and
+    # backward calls that trainNetwork makes are wrapped with a clock, so that maths and
+    # epoch come from the same iterations (this machine's speed drifts by 2x within
+    # minutes, which made two separate measurements disagree by +-10 %). The epoch is
+    # epochs 2..10 of a 10-epoch run, read from an OutputFcn's clock.
+    spent = [0.0]
 
-    def maths():
-        for xb, tb in batches:
-            for layer in arr:   # weights change every iteration: layers refresh derived forms
-                layer.learnables_changed()
-            y, backs, _ = run_layers(arr, xb, True)
-            _, dy, _ = arr[-1].loss(y, tb)
-            backprop_layers(backs, dy)
+    def timed(fn):
+        def call(*args):
+            t0 = time.perf_counter()
+            result = fn(*args)
+            spent[0] += time.perf_counter() - t0
+            return result
+        return call
 
-    # This machine's speed drifts; interleave the two measurements and keep the fastest
-    # of each. The epoch time is that of epochs 2..10 of a 10-epoch run, read from an
-    # OutputFcn's clock (the one-off set-up and first padding are reported apart).
-    epochs, math_times = [], []
-    for _ in range(repeats):
-        stamps = []
-        o = trainingOptions('adam', MaxEpochs=10, MiniBatchSize=27, GradientThreshold=1,
-                            Shuffle='never', Verbose=False,
-                            OutputFcn=lambda info, s=stamps: s.append(time.perf_counter()))
-        trainNetwork(X, Y, layers, o)
-        epochs.append((stamps[-2] - stamps[10]) / 9)    # iterations 10 .. 100
-        t0 = time.perf_counter()
-        maths()
-        math_times.append(time.perf_counter() - t0)
-    out["epoch"], out["maths"] = min(epochs), min(math_times)
+    wrapped = {"run_layers": timed(loop.run_layers),
+               "backprop_layers": timed(loop.backprop_layers)}
+    plain_loss = ClassificationOutputLayer.loss
+    originals = {name: getattr(loop, name) for name in wrapped}
+    epochs, maths = [], []
+    try:
+        for name, fn in wrapped.items():
+            setattr(loop, name, fn)
+        ClassificationOutputLayer.loss = timed(plain_loss)
+        for _ in range(repeats):
+            stamps = []
+
+            def fcn(info, stamps=stamps):
+                stamps.append((time.perf_counter(), spent[0]))
+            trainNetwork(X, Y, layers, opts(10, fcn))
+            (t0, m0), (t1, m1) = stamps[10], stamps[-2]   # iterations 10 .. 100
+            epochs.append((t1 - t0) / 9)
+            maths.append((m1 - m0) / 9)
+    finally:
+        for name, fn in originals.items():
+            setattr(loop, name, fn)
+        ClassificationOutputLayer.loss = plain_loss
+    k = int(np.argmin(epochs))
+    out["epoch"], out["maths"] = epochs[k], maths[k]
+    out["overheads"] = [(e - m) / e for e, m in zip(epochs, maths)]
     if torch is not None:
+        batches = []    # the same padded mini-batches as trainNetwork's first epoch
+        for k in range(10):
+            b = X[27 * k:27 * (k + 1)]
+            s = max(x.shape[1] for x in b)
+            batches.append((sequences.pad(b, s, "right", 0.0, np.float32),
+                            Y.codes[27 * k:27 * (k + 1)].astype(np.int64)))
+
         class Net(torch.nn.Module):
             def __init__(self):
                 super().__init__()
@@ -168,7 +179,7 @@ def bench_epoch(repeats):
 
         net = Net()
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        tb = [(torch.from_numpy(xb), torch.from_numpy(t.argmax(1))) for xb, t in batches]
+        tb = [(torch.from_numpy(xb), torch.from_numpy(t)) for xb, t in batches]
 
         def tepoch():
             for xb, yb in tb:
@@ -207,11 +218,12 @@ def main():
               f"{r['train'] / tt if tt else float('nan'):6.2f} {ft / r['train'] / 1e9:6.1f}")
     e = bench_epoch(a.repeats)
     overhead = (e["epoch"] - e["maths"]) / e["epoch"]
+    each = ", ".join(f"{100 * v:.1f}" for v in e["overheads"])
     print(f"\ntrainNetwork epoch, Japanese Vowels (GRU 100, MiniBatchSize 27): "
-          f"{e['epoch'] * 1e3:.1f} ms per epoch (epochs 2-10 of a 10-epoch run; "
-          f"{e['call1'] * 1e3:.1f} ms for a whole 1-epoch call, set-up included); "
-          f"layers' maths {e['maths'] * 1e3:.1f} ms; "
-          f"time beyond the maths {100 * overhead:.1f} % of the epoch")
+          f"{e['epoch'] * 1e3:.1f} ms per epoch (epochs 2-10 of a 10-epoch run, the fastest "
+          f"of {a.repeats}; {e['call1'] * 1e3:.1f} ms for a whole 1-epoch call, set-up "
+          f"included); layers' maths in those iterations {e['maths'] * 1e3:.1f} ms; "
+          f"time beyond the maths {100 * overhead:.1f} % of the epoch (each run: {each} %)")
     if "tepoch" in e:
         print(f"torch equivalent loop: {e['tepoch'] * 1e3:.1f} ms; ratio "
               f"{e['epoch'] / e['tepoch']:.2f}")
