@@ -2,9 +2,10 @@
 
 Times the GRU layer's forward (inference) and forward+backward (training step) for the
 configurations of issue 6, one trainNetwork epoch on Japanese Vowels (GRU 100,
-MiniBatchSize 27) against an equivalent torch loop, and reports medians, the ratio
-dltoolbox / torch and GFLOP/s against the GEMM peak measured here. Without torch it
-prints absolute figures only.
+MiniBatchSize 27) against an equivalent torch loop, and reports medians (dltoolbox and
+torch timed in turn, so that both sides see the same drift of this machine's speed), the
+ratio dltoolbox / torch and GFLOP/s against the GEMM peak measured here. Without torch
+it prints absolute figures only.
 
 Run:  python benchmarks/gru_bench.py [--repeats N] [--quick]
 """
@@ -46,16 +47,25 @@ CONFIGS = [(12, 100, 29, 27), (12, 100, 29, 270), (64, 256, 100, 64), (128, 512,
            (256, 1024, 100, 32)]
 
 
-def median_time(fn, repeats, min_time=0.3):
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < repeats or (time.perf_counter() - start < min_time and
-                                   len(times) < 50 * repeats):
-        t0 = time.perf_counter()
+def median_times(fns, repeats, min_time=0.3):
+    """The median time of each function, called in turn (a, b, a, b, ...): this machine's
+    speed drifts by up to 2x within minutes, and timing one side after the other once put
+    a ratio off by 0.15; taken in turn, both medians come from the same minutes."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    start = time.perf_counter()
+    while len(times[0]) < repeats or (time.perf_counter() - start < min_time and
+                                      len(times[0]) < 50 * repeats):
+        for fn, kept in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - t0)
+    return [statistics.median(kept) for kept in times]
+
+
+def median_time(fn, repeats, min_time=0.3):
+    return median_times([fn], repeats, min_time)[0]
 
 
 def gemm_peak():
@@ -85,28 +95,71 @@ def bench_layer(d, h, t, b, repeats):
         _, back, _ = layer.forward(x, training=True)
         back(dy)
 
-    out = {"fwd": median_time(fwd, repeats), "train": median_time(train, repeats)}
-    if torch is not None:
-        gru = torch.nn.GRU(d, h)
-        xt = torch.from_numpy(x)
-        dyt = torch.from_numpy(dy)
+    if torch is None:
+        return {"fwd": median_time(fwd, repeats), "train": median_time(train, repeats)}
+    gru = torch.nn.GRU(d, h)
+    xt = torch.from_numpy(x)
+    dyt = torch.from_numpy(dy)
 
-        def tfwd():
-            with torch.no_grad():
-                gru(xt)
+    def tfwd():
+        with torch.no_grad():
+            gru(xt)
 
-        def ttrain():
-            gru.zero_grad(set_to_none=True)
-            xg = xt.requires_grad_(True)
-            y, _ = gru(xg)
-            y.backward(dyt)
+    def ttrain():
+        gru.zero_grad(set_to_none=True)
+        xg = xt.requires_grad_(True)
+        y, _ = gru(xg)
+        y.backward(dyt)
 
-        out["tfwd"] = median_time(tfwd, repeats)
-        out["ttrain"] = median_time(ttrain, repeats)
+    out = dict(zip(("fwd", "tfwd"), median_times([fwd, tfwd], repeats)))
+    out.update(zip(("train", "ttrain"), median_times([train, ttrain], repeats)))
     return out
 
 
+def torch_epoch(X, Y):
+    """One epoch of the equivalent torch loop (GRU 100, linear 9, cross-entropy, adam,
+    gradient norm clipped at 1) on trainNetwork's mini-batches, as a callable."""
+    batches = []
+    for k in range(len(X) // 27):
+        b = X[27 * k:27 * (k + 1)]
+        s = max(x.shape[1] for x in b)
+        batches.append((torch.from_numpy(sequences.pad(b, s, "right", 0.0, np.float32)),
+                        torch.from_numpy(Y.codes[27 * k:27 * (k + 1)].astype(np.int64))))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(12, 100)
+            self.fc = torch.nn.Linear(100, 9)
+
+        def forward(self, x):
+            y, _ = self.gru(x)
+            return self.fc(y[-1])
+
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def epoch():
+        for xb, yb in batches:
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(xb), yb)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+    return epoch
+
+
 def bench_epoch(repeats):
+    """trainNetwork's epoch, the layers' maths in it and the torch loop's epoch (medians of
+    ``repeats`` runs, taken in turn).
+
+    The layers' maths is timed inside the training loop itself: the forward, loss and
+    backward calls that trainNetwork makes are wrapped with a clock, so that maths and
+    epoch come from the same iterations (this machine's speed drifts by 2x within
+    minutes, which made two separate measurements disagree by +-10 %). The epoch is
+    epochs 2..10 of a 10-epoch run, read from an OutputFcn's clock; torch runs 9 epochs
+    after each of those runs.
+    """
     X, Y = japaneseVowelsTrainData(nargout=2)
     idx = np.argsort([x.shape[1] for x in X], kind="stable")
     X = [X[i] for i in idx]
@@ -119,11 +172,7 @@ def bench_epoch(repeats):
                                Shuffle='never', Verbose=False, OutputFcn=fcn)
     rng(0)
     out = {"call1": median_time(lambda: trainNetwork(X, Y, layers, opts(1)), repeats)}
-    # The layers' maths is timed inside the training loop itself: the forward, loss and
-    # backward calls that trainNetwork makes are wrapped with a clock, so that maths and
-    # epoch come from the same iterations (this machine's speed drifts by 2x within
-    # minutes, which made two separate measurements disagree by +-10 %). The epoch is
-    # epochs 2..10 of a 10-epoch run, read from an OutputFcn's clock.
+    tepoch = torch_epoch(X, Y) if torch is not None else None
     spent = [0.0]
 
     def timed(fn):
@@ -134,14 +183,12 @@ def bench_epoch(repeats):
             return result
         return call
 
-    wrapped = {"run_layers": timed(loop.run_layers),
-               "backprop_layers": timed(loop.backprop_layers)}
+    originals = {name: getattr(loop, name) for name in ("run_layers", "backprop_layers")}
     plain_loss = ClassificationOutputLayer.loss
-    originals = {name: getattr(loop, name) for name in wrapped}
-    epochs, maths = [], []
+    epochs, maths, tepochs = [], [], []
     try:
-        for name, fn in wrapped.items():
-            setattr(loop, name, fn)
+        for name, fn in originals.items():
+            setattr(loop, name, timed(fn))
         ClassificationOutputLayer.loss = timed(plain_loss)
         for _ in range(repeats):
             stamps = []
@@ -152,44 +199,20 @@ def bench_epoch(repeats):
             (t0, m0), (t1, m1) = stamps[10], stamps[-2]   # iterations 10 .. 100
             epochs.append((t1 - t0) / 9)
             maths.append((m1 - m0) / 9)
+            if tepoch is not None:
+                t0 = time.perf_counter()
+                for _ in range(9):
+                    tepoch()
+                tepochs.append((time.perf_counter() - t0) / 9)
     finally:
         for name, fn in originals.items():
             setattr(loop, name, fn)
         ClassificationOutputLayer.loss = plain_loss
-    k = int(np.argmin(epochs))
-    out["epoch"], out["maths"] = epochs[k], maths[k]
     out["overheads"] = [(e - m) / e for e, m in zip(epochs, maths)]
-    if torch is not None:
-        batches = []    # the same padded mini-batches as trainNetwork's first epoch
-        for k in range(10):
-            b = X[27 * k:27 * (k + 1)]
-            s = max(x.shape[1] for x in b)
-            batches.append((sequences.pad(b, s, "right", 0.0, np.float32),
-                            Y.codes[27 * k:27 * (k + 1)].astype(np.int64)))
-
-        class Net(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.gru = torch.nn.GRU(12, 100)
-                self.fc = torch.nn.Linear(100, 9)
-
-            def forward(self, x):
-                y, _ = self.gru(x)
-                return self.fc(y[-1])
-
-        net = Net()
-        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-        tb = [(torch.from_numpy(xb), torch.from_numpy(t)) for xb, t in batches]
-
-        def tepoch():
-            for xb, yb in tb:
-                opt.zero_grad()
-                loss = torch.nn.functional.cross_entropy(net(xb), yb)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                opt.step()
-
-        out["tepoch"] = median_time(tepoch, repeats)
+    out["epoch"], out["maths"] = statistics.median(epochs), statistics.median(maths)
+    out["overhead"] = statistics.median(out["overheads"])
+    if tepochs:
+        out["tepoch"] = statistics.median(tepochs)
     return out
 
 
@@ -217,13 +240,13 @@ def main():
               f"{r['train'] * 1e3:9.2f} {tt * 1e3 if tt else float('nan'):8.2f} "
               f"{r['train'] / tt if tt else float('nan'):6.2f} {ft / r['train'] / 1e9:6.1f}")
     e = bench_epoch(a.repeats)
-    overhead = (e["epoch"] - e["maths"]) / e["epoch"]
     each = ", ".join(f"{100 * v:.1f}" for v in e["overheads"])
     print(f"\ntrainNetwork epoch, Japanese Vowels (GRU 100, MiniBatchSize 27): "
-          f"{e['epoch'] * 1e3:.1f} ms per epoch (epochs 2-10 of a 10-epoch run, the fastest "
+          f"{e['epoch'] * 1e3:.1f} ms per epoch (epochs 2-10 of a 10-epoch run, median "
           f"of {a.repeats}; {e['call1'] * 1e3:.1f} ms for a whole 1-epoch call, set-up "
           f"included); layers' maths in those iterations {e['maths'] * 1e3:.1f} ms; "
-          f"time beyond the maths {100 * overhead:.1f} % of the epoch (each run: {each} %)")
+          f"time beyond the maths {100 * e['overhead']:.1f} % of the epoch "
+          f"(each run: {each} %)")
     if "tepoch" in e:
         print(f"torch equivalent loop: {e['tepoch'] * 1e3:.1f} ms; ratio "
               f"{e['epoch'] / e['tepoch']:.2f}")
