@@ -7,6 +7,7 @@ order; the incomplete last one is dropped; an integer SequenceLength splits each
 mini-batch into chunks, each an iteration, carrying the recurrent state across chunks.
 """
 
+import math
 import os
 import sys
 import time
@@ -220,14 +221,16 @@ class _Run:
         self.solver = Solver(opts, self.theta, self.segments, self.l2_scaled)
         self.previous = xp.empty_like(self.theta)
         self._rate = (None, None)
+        self.slots = [(i, name, self.grad_out[i][name], a, b)
+                      for (i, name), (a, b) in zip(self.keys, self.segments)]
 
     def step(self, grads, rate):
         """L2, clipping and the solver step for the gradients of one iteration."""
-        for (i, name), (a, b) in zip(self.keys, self.segments):
+        for i, name, view, a, b in self.slots:
             g = grads.get(i, {}).get(name)
             if g is None:
                 self.grad[a:b] = 0
-            elif g is not self.grad_out[i][name]:     # a layer that made its own array
+            elif g is not view:     # a layer that made its own array
                 self.grad[a:b] = g.reshape(-1)
         if self._rate[0] != rate:
             self._rate = (rate, self.lr_factor * rate)
@@ -346,9 +349,14 @@ class _Report:
         self.opts, self.regression, self.has_val = opts, regression, has_val
         self.stream, self.plot = stream, plot
         self.metric = "RMSE" if regression else "Accuracy"
-        self.info = progress.Struct(TrainingLoss=[], **{f"Training{self.metric}": []},
-                                    ValidationLoss=[], **{f"Validation{self.metric}": []},
+        self.keys = (f"Training{self.metric}", f"Validation{self.metric}")
+        self.info = progress.Struct(TrainingLoss=[], **{self.keys[0]: []},
+                                    ValidationLoss=[], **{self.keys[1]: []},
                                     BaseLearnRate=[])
+        # the lists that record() appends to, in its order (one lookup per run, not per
+        # iteration: Python costs a few times more between the layers' heavy work)
+        self.lists = [self.info[k] for k in ("TrainingLoss", self.keys[0], "BaseLearnRate",
+                                             "ValidationLoss", self.keys[1])]
         fcn = opts.OutputFcn
         self.fcns = [] if fcn is None else (fcn if isinstance(fcn, list) else [fcn])
         self.start = time.perf_counter()
@@ -368,30 +376,27 @@ class _Report:
             return False
         fields = progress.Struct(Epoch=epoch, Iteration=iteration,
                                  TimeSinceStart=time.perf_counter() - self.start,
-                                 TrainingLoss=loss, ValidationLoss=vl, BaseLearnRate=rate,
-                                 **{f"Training{self.metric}": metric,
-                                    f"Validation{self.metric}": vm}, State=state)
+                                 TrainingLoss=loss, ValidationLoss=vl, BaseLearnRate=rate)
+        fields[self.keys[0]] = metric
+        fields[self.keys[1]] = vm
+        fields["State"] = state
         return any(bool(f(fields)) for f in self.fcns)
 
     def record(self, epoch, iteration, loss, metric, rate, validation):
         """Store one iteration; returns True when an OutputFcn asks to stop."""
         vl, vm = validation if validation else (np.nan, np.nan)
-        info = self.info
-        info.TrainingLoss.append(loss)
-        info[f"Training{self.metric}"].append(metric)
-        info.BaseLearnRate.append(rate)
-        info.ValidationLoss.append(vl)
-        info[f"Validation{self.metric}"].append(vm)
+        for values, value in zip(self.lists, (loss, metric, rate, vl, vm)):
+            values.append(value)
         if self.pending:
             self._print_row(self.pending)
         self.pending = [epoch, iteration, time.perf_counter() - self.start, metric, loss, rate,
                         (vl, vm), validation is not None]
         if self.plot:
-            self.plot.update(info)
+            self.plot.update(self.info)
         return self.call("iteration", epoch, iteration, loss, metric, vl, vm, rate)
 
     def set_last_validation(self, vl, vm):
-        self.info.ValidationLoss[-1], self.info[f"Validation{self.metric}"][-1] = vl, vm
+        self.info.ValidationLoss[-1], self.info[self.keys[1]][-1] = vl, vm
         self.pending[-2], self.pending[-1] = (vl, vm), True
 
     def _print_row(self, row, final=False):
@@ -461,6 +466,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     bad_validations = 0
     stop_reason = "Max epochs completed."
     states = None
+    checkpoints = bool(opts.CheckpointPath)
     for event in _schedule(opts, seqs, tg, xp):
         if event[0] == "end":
             if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "epoch" and \
@@ -475,7 +481,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                 raise as_called_from(err, func) from None
             raise
         loss, dY, metric = run.layers[-1].loss(Yp, Tc)
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
             warnings.warn(f"trainNetwork: the training loss became {loss} at iteration "
                           f"{iteration + 1}; training stopped and the network of iteration "
@@ -496,13 +502,13 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
             else:
                 bad_validations += 1
         stop = report.record(epoch, iteration, loss, metric, rate, validation)
-        if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "iteration" and \
+        if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
                 iteration % opts.CheckpointFrequency == 0:
             _checkpoint(run, opts.CheckpointPath, iteration)
         if stop:
             stop_reason = "Stopped by OutputFcn."
             break
-        if bad_validations >= opts.ValidationPatience:
+        if validation is not None and bad_validations >= opts.ValidationPatience:
             stop_reason = "Met validation criterion."
             break
 

@@ -74,6 +74,7 @@ class Solver:
         else:
             b1, b2 = o.GradientDecayFactor, o.SquaredGradientDecayFactor
             constants = [b1, 1.0 - b1, b2, 1.0 - b2, o.Epsilon]
+            self.decay = (b1, b2)
         self.k = np.zeros(fused.K_SIZE)
         self.k[:3 + len(constants)] = [
             threshold if method != "absolute-value" else np.inf, method == "l2norm",
@@ -89,9 +90,8 @@ class Solver:
             lr = self.rates[1]
         self.t += 1
         if self.kind == fused.ADAM:
-            o = self.opts
-            self.k[-1] = (1.0 - o.SquaredGradientDecayFactor ** self.t) ** 0.5 / \
-                (1.0 - o.GradientDecayFactor ** self.t)
+            b1, b2 = self.decay
+            self.k[-1] = (1.0 - b2 ** self.t) ** 0.5 / (1.0 - b1 ** self.t)
         fused.update(self.kind, theta, previous, g, self.first,
                      self.first if self.second is None else self.second, lr,
                      self.no_l2 if self.l2_scaled is None else self.l2_scaled, self.bounds,
