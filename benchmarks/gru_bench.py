@@ -43,24 +43,31 @@ try:
 except ImportError:
     torch = None
 
+SETTLE = 0.3   # seconds of pause before timing the other library
+
 CONFIGS = [(12, 100, 29, 27), (12, 100, 29, 270), (64, 256, 100, 64), (128, 512, 200, 64),
            (256, 1024, 100, 32)]
 
 
 def median_times(fns, repeats, min_time=0.3):
-    """The median time of each function, called in turn (a, b, a, b, ...): this machine's
-    speed drifts by up to 2x within minutes, and timing one side after the other once put
-    a ratio off by 0.15; taken in turn, both medians come from the same minutes."""
-    for fn in fns:
-        fn()
+    """The median time of each function, measured in ``repeats`` rounds that take the
+    functions in turn: this machine's speed drifts by up to 2x within minutes, and timing
+    one side after the other once put a ratio off by 0.15. In each round every function
+    gets a pause first (after a call, OpenBLAS's and torch's worker threads spin for up to
+    about 0.2 s; timed straight after the other library, torch's small steps ran 3-6x
+    slower), one untimed call, then timed calls for min_time / repeats seconds (one at
+    least)."""
     times = [[] for _ in fns]
-    start = time.perf_counter()
-    while len(times[0]) < repeats or (time.perf_counter() - start < min_time and
-                                      len(times[0]) < 50 * repeats):
+    for _ in range(repeats):
         for fn, kept in zip(fns, times):
-            t0 = time.perf_counter()
+            if len(fns) > 1:
+                time.sleep(SETTLE)
             fn()
-            kept.append(time.perf_counter() - t0)
+            start = time.perf_counter()
+            while not kept or time.perf_counter() - start < min_time / repeats:
+                t0 = time.perf_counter()
+                fn()
+                kept.append(time.perf_counter() - t0)
     return [statistics.median(kept) for kept in times]
 
 
@@ -157,8 +164,8 @@ def bench_epoch(repeats):
     backward calls that trainNetwork makes are wrapped with a clock, so that maths and
     epoch come from the same iterations (this machine's speed drifts by 2x within
     minutes, which made two separate measurements disagree by +-10 %). The epoch is
-    epochs 2..10 of a 10-epoch run, read from an OutputFcn's clock; torch runs 9 epochs
-    after each of those runs.
+    epochs 2..10 of a 10-epoch run, read from an OutputFcn's clock; after each of those
+    runs and a pause, torch runs one untimed and 9 timed epochs.
     """
     X, Y = japaneseVowelsTrainData(nargout=2)
     idx = np.argsort([x.shape[1] for x in X], kind="stable")
@@ -195,11 +202,14 @@ def bench_epoch(repeats):
 
             def fcn(info, stamps=stamps):
                 stamps.append((time.perf_counter(), spent[0]))
+            time.sleep(SETTLE)
             trainNetwork(X, Y, layers, opts(10, fcn))
             (t0, m0), (t1, m1) = stamps[10], stamps[-2]   # iterations 10 .. 100
             epochs.append((t1 - t0) / 9)
             maths.append((m1 - m0) / 9)
             if tepoch is not None:
+                time.sleep(SETTLE)
+                tepoch()
                 t0 = time.perf_counter()
                 for _ in range(9):
                     tepoch()
