@@ -60,7 +60,7 @@ def with_one(p):
     """p with ``one``: the single-observation kernel with the weights bound (numba, NumPy
     arrays only), built on first use since training never needs it."""
     return p._replace(one=_bind_one(
-        fused.kernels(p.W.dtype)["one_observation"], np.ascontiguousarray(p.W.T),
+        _kernels(p, p.W.dtype)["one_observation"], np.ascontiguousarray(p.W.T),
         p.r_t if p.mode == BEFORE else (p.r_t, p.r_t), p.b, p.b_rec,
         *_codes(p), p.mode == BEFORE))
 
@@ -187,6 +187,13 @@ def _codes(p):
     return int(p.gate == "hard-sigmoid"), int(p.state == "softsign")
 
 
+def _kernels(p, dtype):
+    """The numba kernel set for p: float32 with the default activations has its own set,
+    with their codes compiled in (see _gru_numba.kernels)."""
+    single = np.dtype(dtype) == np.float32
+    return fused.kernels(dtype, (0, 0) if single and _codes(p) == (0, 0) else (-1, -1))
+
+
 def one_observation_ready(x):
     """True when :func:`one_observation` can run on x (NumPy, numba available)."""
     return FAST and fused is not None and type(x) is np.ndarray
@@ -232,7 +239,7 @@ def forward(p, X, h0, need_cache=True):
         gh = xp.empty((B, 3 * H), dtype=dtype)
 
     if fast:
-        k_ = fused.kernels(dtype)
+        k_ = _kernels(p, dtype)
         gate, state = _codes(p)
         b_in = p.b[:3 * H]
         if p.mode != BEFORE and LOOPS and fused.HAS_GEMM:    # the whole loop in one call
@@ -355,7 +362,7 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, d):
     H2 = 2 * H
     gate, state = _codes(p)
     dtype = d.dtype
-    k_ = fused.kernels(dtype)
+    k_ = _kernels(p, dtype)
     dh = np.zeros((B, H), dtype=dtype)
     dhz = np.zeros((B, H), dtype=dtype)
     mm = np.zeros((B, H), dtype=dtype)
