@@ -239,9 +239,9 @@ def kernels(dtype, fixed=(-1, -1)):
     ``fixed``: (gate, state) codes compiled in as constants, which lets LLVM drop the
     other activations' branches (the kernels ignore their gate and state arguments
     then); (-1, -1) reads them from the arguments. _gru_kernels fixes float32's default
-    pair (sigmoid, tanh) only: the prediction time loop ran 3 % faster at
-    (D, H, T, B) = (64, 256, 100, 64), and every fixed pair is one more kernel set to
-    compile.
+    pair (sigmoid, tanh) only: prediction ran 3-5 % faster at four of the five benchmark
+    configurations (no change in training), and every fixed pair is one more kernel set
+    to compile.
 
     (Splitting the batch over numba threads was measured: 2x faster alone, but 3-10x
     slower between BLAS calls, whose threads still spin on the same two cores.)
