@@ -43,7 +43,8 @@ def make_params(W, R, b, mode, gate, state):
 
     r_t: contiguous R^T (or (R_rz^T, R_h^T) for 'before-multiplication'); b_rec: the
     recurrent bias of 'recurrent-bias-after-multiplication' (zeros in the other modes);
-    one: set by :func:`with_one`.
+    one: a slot for the single-observation kernel with these weights bound, filled by
+    :func:`one_observation` on first use (training never needs it).
     """
     xp = get_xp(W)
     b = b.reshape(-1)
@@ -53,16 +54,7 @@ def make_params(W, R, b, mode, gate, state):
     else:
         r_t = xp.ascontiguousarray(R.T)
     b_rec = b[3 * H:] if mode == RBIAS else xp.zeros(3 * H, dtype=R.dtype)
-    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, None)
-
-
-def with_one(p):
-    """p with ``one``: the single-observation kernel with the weights bound (numba, NumPy
-    arrays only), built on first use since training never needs it."""
-    return p._replace(one=_bind_one(
-        _kernels(p, p.W.dtype)["one_observation"], np.ascontiguousarray(p.W.T),
-        p.r_t if p.mode == BEFORE else (p.r_t, p.r_t), p.b, p.b_rec,
-        *_codes(p), p.mode == BEFORE))
+    return GRUParams(W, R, b, mode, gate, state, r_t, b_rec, [None])
 
 
 def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
@@ -71,7 +63,6 @@ def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
     def one(x, hs):
         kernel(w_t, r_a, r_b, b, b_rec, x, hs, gate, state, before)
     return one
-
 
 
 FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
@@ -201,8 +192,13 @@ def one_observation_ready(x):
 
 def one_observation(p, x, hs):
     """Inference for one observation with the numba kernel: x (T, D), hs (T+1, H) with
-    hs[0] = h_0 set; fills hs[1:]."""
-    (p.one or with_one(p).one)(x, hs)
+    hs[0] = h_0 set; fills hs[1:]. The kernel is bound to p's weights once, in p.one."""
+    if p.one[0] is None:
+        p.one[0] = _bind_one(
+            _kernels(p, p.W.dtype)["one_observation"], np.ascontiguousarray(p.W.T),
+            p.r_t if p.mode == BEFORE else (p.r_t, p.r_t), p.b, p.b_rec, *_codes(p),
+            p.mode == BEFORE)
+    p.one[0](x, hs)
 
 
 def forward(p, X, h0, need_cache=True):

@@ -263,11 +263,7 @@ class GRULayer(Layer):
             hs[0] = h0.T
         else:
             self.initial_state(1, np, x.dtype)    # raises IncorrectNetworkState
-        p = self._params(np, x.dtype)
-        if p.one is None:
-            p = kernels.with_one(p)
-            self._cache = self._cache[:5] + (p,)
-        p.one(x, hs)
+        kernels.one_observation(self._params(np, x.dtype), x, hs)
         return (hs[T:] if self.OutputMode == "last" else hs[1:]), hs[T:]
 
     def forward(self, X, training=False, state=None):
