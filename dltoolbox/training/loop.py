@@ -192,23 +192,24 @@ class _Run:
         self.layers = layers
         self.opts = opts
         self.xp = xp
-        self.keys = [(i, name) for i, layer in enumerate(layers)
-                     for name in layer.learnable_names()]
-        sizes = [getattr(layers[i], name).size for i, name in self.keys]
+        keys = [(i, name) for i, layer in enumerate(layers) for name in layer.learnable_names()]
+        sizes = [getattr(layers[i], name).size for i, name in keys]
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.segments = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
         self.theta = xp.empty(int(bounds[-1]), dtype=np.float32)
         self.grad = xp.empty_like(self.theta)
-        self.grad_out = {}
+        self.grad_out = {}     # {layer index: {name: view of grad}}, for backprop_layers
+        self.slots = []        # (layer index, name, that view, start, stop), for step()
         lr_factor = np.empty(int(bounds[-1]))
         l2_factor = np.empty(int(bounds[-1]))
-        for (i, name), (a, b) in zip(self.keys, self.segments):
+        for (i, name), (a, b) in zip(keys, self.segments):
             layer = layers[i]
             value = getattr(layer, name)
             view = self.theta[a:b].reshape(value.shape)
             view[...] = xp.asarray(value, dtype=np.float32)
             object.__setattr__(layer, name, view)
             self.grad_out.setdefault(i, {})[name] = self.grad[a:b].reshape(value.shape)
+            self.slots.append((i, name, self.grad_out[i][name], a, b))
             for out, kind in ((lr_factor, "LearnRateFactor"), (l2_factor, "L2Factor")):
                 out[a:b] = np.broadcast_to(layer.factor(kind, name), value.shape).ravel()
         # one rate for all (the usual case) is a scalar: one pass less per update
@@ -221,8 +222,6 @@ class _Run:
         self.solver = Solver(opts, self.theta, self.segments, self.l2_scaled)
         self.previous = xp.empty_like(self.theta)
         self._rate = (None, None)
-        self.slots = [(i, name, self.grad_out[i][name], a, b)
-                      for (i, name), (a, b) in zip(self.keys, self.segments)]
 
     def step(self, grads, rate):
         """L2, clipping and the solver step for the gradients of one iteration."""
