@@ -238,11 +238,12 @@ def forward(p, X, h0, need_cache=True):
         k_ = _kernels(p, dtype)
         gate, state = _codes(p)
         b_in = p.b[:3 * H]
+        b_rz = b_in[:H2] + b_rec[:H2]      # r and z take both biases, summed once here
         if p.mode != BEFORE and LOOPS and fused.HAS_GEMM:    # the whole loop in one call
             way = orientation(gh, hs[0], r_t, p.R)
             gh_t = np.empty((3 * H, B), dtype=dtype)
-            k_["forward_after_loop"](gx, hs, gates, aux, r_t, p.R, b_in, b_rec, gh, gh_t, way,
-                                     need_cache, gate, state)
+            k_["forward_after_loop"](gx, hs, gates, aux, r_t, p.R, b_rz, b_in, b_rec, gh, gh_t,
+                                     way, need_cache, gate, state)
             return hs, (gates, aux)
         for t in range(T):
             k = t if need_cache else 0
@@ -253,11 +254,11 @@ def forward(p, X, h0, need_cache=True):
                 k_["forward_before_n"](gx[t], ghn, b_in, hs[t], gates[k], hs[t + 1], state)
             elif not need_cache:
                 product_into(gh, hs[t], r_t, p.R)
-                k_["forward_after_infer"](gx[t], gh, b_in, b_rec, hs[t], hs[t + 1], gate,
-                                          state)
+                k_["forward_after_infer"](gx[t], gh, b_rz, b_in, b_rec, hs[t], hs[t + 1],
+                                          gate, state)
             else:
                 product_into(gh, hs[t], r_t, p.R)
-                k_["forward_after"](gx[t], gh, b_in, b_rec, hs[t], gates[k], aux[k],
+                k_["forward_after"](gx[t], gh, b_rz, b_in, b_rec, hs[t], gates[k], aux[k],
                                     hs[t + 1], gate, state)
         return hs, (gates, aux)
 

@@ -155,13 +155,14 @@ def _d_state(y, code, c):
 
 
 @njit(**_STEP)
-def _forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, c):
-    """'after' and 'recurrent-bias' modes: gx = x W^T, gh = h_prev R^T; the input bias
-    b_in and the recurrent bias b_rec (zeros in 'after' mode) are added here."""
+def _forward_after(gx, gh, b_rz, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, c):
+    """'after' and 'recurrent-bias' modes: gx = x W^T, gh = h_prev R^T; the biases are
+    added here: b_rz, the summed input and recurrent biases of r and z (2H, summed once
+    per call by the caller, not per step), and the candidate's input and recurrent bias
+    from b_in and b_rec (zeros in 'after' mode)."""
     nb, h3 = gh.shape
     hh = h3 // 3
-    br = b_in[:hh] + b_rec[:hh]
-    bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
+    br, bz = b_rz[:hh], b_rz[hh:]
     bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
     for b in range(nb):
         xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
@@ -181,12 +182,11 @@ def _forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, 
 
 
 @njit(**_STEP)
-def _forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state, c):
+def _forward_after_infer(gx, gh, b_rz, b_in, b_rec, h_prev, h_out, gate, state, c):
     """forward_after without the values kept for backward (prediction): fewer stores."""
     nb, h3 = gh.shape
     hh = h3 // 3
-    br = b_in[:hh] + b_rec[:hh]
-    bz = b_in[hh:2 * hh] + b_rec[hh:2 * hh]
+    br, bz = b_rz[:hh], b_rz[hh:]
     bx, bn = b_in[2 * hh:], b_rec[2 * hh:]
     for b in range(nb):
         xr, xz, xn = gx[b, :hh], gx[b, hh:2 * hh], gx[b, 2 * hh:]
@@ -252,14 +252,14 @@ def kernels(dtype, fixed=(-1, -1)):
     fixed_gate, fixed_state = fixed
 
     @njit(**_JIT)
-    def forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state):
+    def forward_after(gx, gh, b_rz, b_in, b_rec, h_prev, gates, aux, h_out, gate, state):
         gate, state = _pick(gate, fixed_gate), _pick(state, fixed_state)
-        _forward_after(gx, gh, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, c)
+        _forward_after(gx, gh, b_rz, b_in, b_rec, h_prev, gates, aux, h_out, gate, state, c)
 
     @njit(**_JIT)
-    def forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state):
+    def forward_after_infer(gx, gh, b_rz, b_in, b_rec, h_prev, h_out, gate, state):
         gate, state = _pick(gate, fixed_gate), _pick(state, fixed_state)
-        _forward_after_infer(gx, gh, b_in, b_rec, h_prev, h_out, gate, state, c)
+        _forward_after_infer(gx, gh, b_rz, b_in, b_rec, h_prev, h_out, gate, state, c)
 
     @njit(**_JIT)
     def backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state):
@@ -267,19 +267,19 @@ def kernels(dtype, fixed=(-1, -1)):
         _backward_after(dhz, mm, dy, gates, aux, h_prev, d, gate, state, c)
 
     @njit(**_JIT)
-    def forward_after_loop(gx, hs, gates, aux, r_t, R, b_in, b_rec, gh, gh_t, way, keep,
-                           gate, state):
+    def forward_after_loop(gx, hs, gates, aux, r_t, R, b_rz, b_in, b_rec, gh, gh_t, way,
+                           keep, gate, state):
         """All steps of forward_after (``keep``) or forward_after_infer, each after its
         recurrent GEMM. gates and aux hold one step when not ``keep``."""
         gate, state = _pick(gate, fixed_gate), _pick(state, fixed_state)
         for t in range(gx.shape[0]):
             _gemm(hs[t], r_t, R, gh, gh_t, way, single)
             if keep:
-                _forward_after(gx[t], gh, b_in, b_rec, hs[t], gates[t], aux[t], hs[t + 1],
-                               gate, state, c)
+                _forward_after(gx[t], gh, b_rz, b_in, b_rec, hs[t], gates[t], aux[t],
+                               hs[t + 1], gate, state, c)
             else:
-                _forward_after_infer(gx[t], gh, b_in, b_rec, hs[t], hs[t + 1], gate, state,
-                                     c)
+                _forward_after_infer(gx[t], gh, b_rz, b_in, b_rec, hs[t], hs[t + 1], gate,
+                                     state, c)
 
     @njit(**_JIT)
     def backward_after_loop(dhz, mm, mm_t, dY, dy_last, no_dy, last, gates, aux, hs, d, R,
