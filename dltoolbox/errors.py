@@ -37,8 +37,6 @@ def raise_error(func, mnemonic, message, kind="value"):
     raise cls(f"dltoolbox:{func}:{mnemonic}", f"{func}: {message}")
 
 
-
-
 def as_called_from(err, func):
     """``err`` rebuilt under the name of ``func``, the public function the user called (a
     layer's check does not know which one that was). Callers catch and re-raise with it;

@@ -31,7 +31,6 @@ def kernel_path(request, monkeypatch):
     return request.param
 
 
-
 @pytest.fixture(params=["numpy", "numba"])
 def solver_path(request, monkeypatch):
     """Run a test with the NumPy solver rules and with the fused numba solver kernels."""

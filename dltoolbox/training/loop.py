@@ -468,7 +468,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     checkpoints = bool(opts.CheckpointPath)
     for event in _schedule(opts, seqs, tg, xp):
         if event[0] == "end":
-            if opts.CheckpointPath and opts.CheckpointFrequencyUnit == "epoch" and \
+            if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
                     event[1] % opts.CheckpointFrequency == 0:
                 _checkpoint(run, opts.CheckpointPath, iteration)
             continue

@@ -43,10 +43,10 @@ class Solver:
         self.t = 0
         self.segments = list(segments)
         self.l2_scaled = l2_scaled
-        self.tmp = xp.empty_like(theta)
         self.first = xp.zeros_like(theta)      # velocity (sgdm), s (rmsprop), m (adam)
         self.second = xp.zeros_like(theta) if self.name == "adam" else None
         self.fast = FAST and xp is np
+        self.tmp = None if self.fast else xp.empty_like(theta)   # the NumPy rules' work array
         if self.fast:
             self._set_up_fused(options, theta)
 
