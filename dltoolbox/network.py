@@ -21,7 +21,6 @@ from .errors import DLToolboxError, as_called_from, raise_error
 from .layer_array import LayerArray
 from .layers import (
     ClassificationOutputLayer,
-    GRULayer,
     Layer,
     SequenceInputLayer,
 )
@@ -79,8 +78,7 @@ def backprop_layers(backs, dY, out=None):
 
 def time_output(layers):
     """True when a network's output keeps the time dimension (no 'last' recurrent layer)."""
-    return not any(isinstance(layer, GRULayer) and layer.OutputMode == "last"
-                   for layer in layers)
+    return all(layer.keeps_time() for layer in layers)
 
 
 def assign_default_names(layers):
@@ -183,7 +181,7 @@ class SeriesNetwork:
         return np.dtype(np.float32)
 
     def recurrent_indices(self):
-        return [i for i, layer in enumerate(self.Layers) if isinstance(layer, GRULayer)]
+        return [i for i, layer in enumerate(self.Layers) if layer.state_names()]
 
     def with_states(self, states):
         """A new network whose recurrent layers store ``states`` ((B, H) per index).
@@ -192,13 +190,12 @@ class SeriesNetwork:
         """
         layers = LayerArray.__new__(LayerArray)
         list.extend(layers, self.Layers)
-        for i, h in states.items():
-            layer = list.__getitem__(layers, i).copy()
-            if type(h) is not np.ndarray:
-                h = to_host(h)
-            # h is a fresh array made by that call: stored as it is, no copy
-            object.__setattr__(layer, "HiddenState", h.T)
-            list.__setitem__(layers, i, layer)
+        for i, state in states.items():
+            if isinstance(state, tuple):
+                state = tuple(s if type(s) is np.ndarray else to_host(s) for s in state)
+            elif type(state) is not np.ndarray:
+                state = to_host(state)
+            list.__setitem__(layers, i, list.__getitem__(layers, i).with_state(state))
         net = object.__new__(SeriesNetwork)
         object.__setattr__(net, "Layers", layers)
         object.__setattr__(net, "_plan", self.__dict__.get("_plan") or self.inference_plan())

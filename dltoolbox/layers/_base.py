@@ -116,6 +116,23 @@ class Layer:
         """True when prediction leaves the data unchanged (output layers, dropout, ...)."""
         return False
 
+    def keeps_time(self):
+        """False when the layer's output has no time dimension (a recurrent layer with
+        OutputMode 'last', global pooling, ...): the network is then sequence-to-one."""
+        return True
+
+    def state_names(self):
+        """The names of the recurrent state properties the layer carries between calls
+        (('HiddenState',) for GRU, ('HiddenState', 'CellState') for LSTM); () when the
+        layer holds no state. predictAndUpdateState stores a layer's final state, one
+        H-by-B array per name, and resetState restores the initial values."""
+        return ()
+
+    def with_state(self, state):
+        """A copy holding ``state`` (the final state returned by ``forward``) as its
+        recurrent state properties; only stateful layers override this."""
+        return self
+
     def predict_one(self, x, state=None):
         """Prediction for one observation: x (T, C) -> (y (T, K), final state or None).
 

@@ -206,6 +206,18 @@ class GRULayer(Layer):
     def reset_state(self):
         object.__setattr__(self, "HiddenState", self._initial_state)
 
+    def keeps_time(self):
+        return self.OutputMode != "last"
+
+    def state_names(self):
+        return ("HiddenState",)
+
+    def with_state(self, state):
+        layer = self.copy()
+        # state is a fresh (B, H) array made by forward: stored as it is, no copy
+        object.__setattr__(layer, "HiddenState", state.T)
+        return layer
+
     # -- display ---------------------------------------------------------------------
     def description(self):
         return f"GRU with {self.NumHiddenUnits} hidden units"

@@ -22,7 +22,7 @@ from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
 from ..io import save
-from ..layers import ClassificationOutputLayer, GRULayer
+from ..layers import ClassificationOutputLayer
 from ..network import (
     SeriesNetwork,
     backprop_layers,
@@ -298,7 +298,7 @@ def _set_up_layers(arr, seqs, tg, opts, func, stream):
         layer.initialize(size, np.float32)
         layer.check_assembled(size)
         size = layer.output_size(size)
-        if isinstance(layer, GRULayer):
+        if layer.state_names():
             layer.reset_state()
     if size != tg["size"]:
         what = "classes" if tg["kind"] == "classification" else "responses"
