@@ -11,12 +11,20 @@ from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
                      classificationLayer,
+                     clippedReluLayer,
                      dropoutLayer,
+                     eluLayer,
                      fullyConnectedLayer,
+                     geluLayer,
                      gruLayer,
+                     leakyReluLayer,
                      regressionLayer,
+                     reluLayer,
                      sequenceInputLayer,
+                     sigmoidLayer,
                      softmaxLayer,
+                     swishLayer,
+                     tanhLayer,
 )
 from .network import (
                      SeriesNetwork,
@@ -40,4 +48,9 @@ __all__ = [
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
     "save", "load",
+]
+
+__all__ += [
+    "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
+    "swishLayer", "geluLayer",
 ]
