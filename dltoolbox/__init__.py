@@ -3,7 +3,7 @@
 ``from dltoolbox import *`` brings the MATLAB names a ported script uses bare.
 """
 
-from .categorical import Categorical, categorical, categories, countcats
+from .categorical import Categorical, categorical, categories, countcats, isordinal
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
 from .initializers import rng
@@ -52,5 +52,5 @@ __all__ = [
 
 __all__ += [
     "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
-    "swishLayer", "geluLayer",
+    "swishLayer", "geluLayer", "isordinal",
 ]

@@ -269,11 +269,14 @@ def infer(net, X, opts, func):
 
 def _infer(net, X, opts, func):
     _check_net(net, func)
+    input_layer = list.__getitem__(net.Layers, 0)
+    if type(X) is not list:     # a scalar or a 1-D array: one time step or one sequence
+        X = seqmod.as_observation(X, input_layer.InputSize, func)
     if _one_sequence_on_cpu(X, opts):
         return _infer_one(net, X, func)
-    seqs, single = seqmod.to_sequences(X, func)
-    input_layer = net.Layers[0]
-    seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name)
+    seqs, single = seqmod.to_sequences(X, func, channels=input_layer.InputSize)
+    seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name,
+                          min_length=input_layer.MinLength)
     xp, _ = resolve_environment(opts["ExecutionEnvironment"], func)
     dtype = net.dtype()
     mode = opts["SequenceLength"]
@@ -322,8 +325,9 @@ def _infer_one(net, X, func):
     """
     layers = net.Layers
     input_layer = list.__getitem__(layers, 0)
-    if X.shape[0] != input_layer.InputSize:
-        seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name)
+    if X.shape[0] != input_layer.InputSize or X.shape[1] < input_layer.MinLength:
+        seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name,
+                              min_length=input_layer.MinLength)
     dtype, time_out, acting = net.__dict__.get("_plan") or net.inference_plan()
     x = np.ascontiguousarray(X.T, dtype=dtype)
     states = {}

@@ -264,8 +264,9 @@ def _check_inputs(X, Y, layers, options, func):
                     f"'options' must be created by trainingOptions, got "
                     f"{type(options).__name__}.", "type")
     arr = check_layer_array(layers, func)
-    seqs, single = seqmod.to_sequences(X, func, "X")
-    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name)
+    seqs, single = seqmod.to_sequences(X, func, "X", channels=arr[0].InputSize)
+    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
+                          min_length=arr[0].MinLength)
     seqmod.check_finite(seqs, func, "X")
     tg = prepare_targets(Y, seqs, single, arr, func)
     return arr, seqs, tg
@@ -538,8 +539,10 @@ def _validation_data(opts, arr, func):
     if opts.ValidationData is None:
         return None
     xv, yv = opts.ValidationData
-    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData")
-    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData")
+    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData",
+                                         channels=arr[0].InputSize)
+    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData",
+                          arr[0].MinLength)
     seqmod.check_finite(vseqs, func, "ValidationData")
     return vseqs, prepare_targets(yv, vseqs, vsingle, arr, func, "ValidationData")
 
