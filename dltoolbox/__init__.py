@@ -10,6 +10,7 @@ from .initializers import rng
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
+                     batchNormalizationLayer,
                      classificationLayer,
                      clippedReluLayer,
                      dropoutLayer,
@@ -17,6 +18,7 @@ from .layers import (
                      fullyConnectedLayer,
                      geluLayer,
                      gruLayer,
+                     layerNormalizationLayer,
                      leakyReluLayer,
                      regressionLayer,
                      reluLayer,
@@ -52,5 +54,5 @@ __all__ = [
 
 __all__ += [
     "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
-    "swishLayer", "geluLayer", "isordinal",
+    "swishLayer", "geluLayer", "isordinal", "batchNormalizationLayer", "layerNormalizationLayer",
 ]

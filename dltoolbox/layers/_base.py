@@ -145,6 +145,11 @@ class Layer:
     def reset_state(self):
         """Restore the initial recurrent state (stateless layers: nothing)."""
 
+    def commit_statistics(self):
+        """Apply the statistics gathered by the last ``forward(training=True)`` (batch
+        normalization's moving mean and variance). The trainer calls it once per iteration,
+        after the solver step; layers without such statistics do nothing."""
+
     def learnables_changed(self):
         """Drop forms derived from the learnables (the solver updated them in place)."""
         self.__dict__.pop("_cache", None)

@@ -35,6 +35,7 @@ from ..network import (
 from . import progress
 from .options import TrainingOptions
 from .solvers import Solver
+from .statistics import population_statistics
 
 EPS_SINGLE = float(np.finfo(np.float32).eps)
 
@@ -236,6 +237,7 @@ class _Run:
         self.solver.update(self.theta, self.grad, self._rate[1], self.previous)
         for layer in self.layers:
             layer.learnables_changed()
+            layer.commit_statistics()
 
     def snapshot(self):
         return to_host(self.theta).copy()
@@ -526,6 +528,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
         run.restore(best[1])
         out_iteration = best[2]
         final_val = (best[0], info[f"Validation{report.metric}"][best[2] - 1])
+    if opts.BatchNormalizationStatistics == "population":
+        population_statistics(run.layers, seqs, opts, xp)
     for key in list(info):
         info[key] = np.asarray(info[key], dtype=np.float64)
     info.FinalValidationLoss = final_val[0] if val is not None else np.nan
