@@ -10,16 +10,22 @@ from .initializers import rng
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
+                     averagePooling1dLayer,
                      batchNormalizationLayer,
                      classificationLayer,
                      clippedReluLayer,
+                     convolution1dLayer,
                      dropoutLayer,
                      eluLayer,
+                     flattenLayer,
                      fullyConnectedLayer,
                      geluLayer,
+                     globalAveragePooling1dLayer,
+                     globalMaxPooling1dLayer,
                      gruLayer,
                      layerNormalizationLayer,
                      leakyReluLayer,
+                     maxPooling1dLayer,
                      regressionLayer,
                      reluLayer,
                      sequenceInputLayer,
@@ -55,4 +61,6 @@ __all__ = [
 __all__ += [
     "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
     "swishLayer", "geluLayer", "isordinal", "batchNormalizationLayer", "layerNormalizationLayer",
+    "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer", "globalMaxPooling1dLayer",
+    "globalAveragePooling1dLayer", "flattenLayer",
 ]

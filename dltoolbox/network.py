@@ -76,6 +76,13 @@ def backprop_layers(backs, dY, out=None):
     return dY, grads
 
 
+def output_length(layers, t):
+    """Time steps of the network's output for t time steps in."""
+    for layer in layers:
+        t = layer.output_length(t)
+    return t
+
+
 def time_output(layers):
     """True when a network's output keeps the time dimension (no 'last' recurrent layer)."""
     return all(layer.keeps_time() for layer in layers)
@@ -300,6 +307,8 @@ def _infer(net, X, opts, func):
             Y = to_host(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
             if mode == "shortest":
                 lengths = [s] * len(lengths)
+            if Y.shape[0] != s:         # convolution or pooling changed the length
+                lengths = [output_length(net.Layers, t) for t in lengths]
             results.extend(seqmod.unpad(Y, lengths, direction))
         else:
             results.append(to_host(parts[-1]))

@@ -106,6 +106,10 @@ class Layer:
         """Channels out for ``input_size`` channels in (None when unknown)."""
         return input_size
 
+    def output_length(self, t):
+        """Time steps out for ``t`` time steps in (convolution and pooling change it)."""
+        return t
+
     def initialize(self, input_size, dtype):
         """Fill empty learnables for ``input_size`` input channels (training)."""
 

@@ -482,6 +482,13 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
             if err.identifier.endswith(":IncorrectNetworkState"):
                 raise as_called_from(err, func) from None
             raise
+        if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
+            raise_error(func, "OutputLengthMismatch",
+                        f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
+                        f"input time steps, so its outputs cannot be compared with the "
+                        f"responses step by step. For sequence-to-sequence networks use "
+                        f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
+                        f"layers.")
         loss, dY, metric = run.layers[-1].loss(Yp, Tc)
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."

@@ -1,0 +1,45 @@
+"""globalAveragePooling1dLayer: the mean over all time steps (padded steps included),
+per observation and channel; removes the time dimension (a sequence-to-one network)."""
+
+from ..backend import get_xp
+from ._base import Layer
+from ._elementwise import NAME_ONLY
+from .global_max_pooling1d import needs_time
+
+
+def globalAveragePooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
+    """Create a 1-D global average pooling layer (MATLAB ``globalAveragePooling1dLayer``).
+
+    >>> import numpy as np
+    >>> x = np.array([1., 4., 4.]).reshape(3, 1, 1)             # (T, B, C)
+    >>> globalAveragePooling1dLayer().forward(x)[0].tolist()     # (B, C)
+    [[3.0]]
+    """
+    return GlobalAveragePooling1DLayer(GlobalAveragePooling1DLayer._parse(args, kwargs))
+
+
+class GlobalAveragePooling1DLayer(Layer):
+    _func = "globalAveragePooling1dLayer"
+    _type = "1-D Global Average Pooling"
+    _default_name = "gapool1d"
+    _options = NAME_ONLY
+    _footer = False
+
+    def description(self):
+        return "1-D global average pooling"      # UNCONFIRMED wording
+
+    def display_groups(self):
+        return [(None, [("Name", self.Name)])]
+
+    def keeps_time(self):
+        return False
+
+    def forward(self, X, training=False, state=None):
+        needs_time(self, X)
+        xp = get_xp(X)
+        t = X.shape[0]
+
+        def backprop(dY, out=None):
+            return xp.broadcast_to(dY / t, X.shape).copy(), {}
+
+        return X.mean(axis=0), backprop, None
