@@ -3,6 +3,7 @@
 ``from dltoolbox import *`` brings the MATLAB names a ported script uses bare.
 """
 
+from .analysis import NetworkAnalysis, activations, analyzeNetwork
 from .categorical import Categorical, categorical, categories, countcats, isordinal
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
@@ -62,5 +63,6 @@ __all__ += [
     "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
     "swishLayer", "geluLayer", "isordinal", "batchNormalizationLayer", "layerNormalizationLayer",
     "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer", "globalMaxPooling1dLayer",
-    "globalAveragePooling1dLayer", "flattenLayer",
+    "globalAveragePooling1dLayer", "flattenLayer", "activations", "analyzeNetwork",
+    "NetworkAnalysis",
 ]
