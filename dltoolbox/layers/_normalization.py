@@ -106,3 +106,18 @@ class ChannelAffineLayer(Layer):
         return [xp.asarray(getattr(self, n), dtype=dtype).reshape(-1) for n in names]
 
 
+
+
+def affine_grads(dY, xhat, axes, out):
+    """Gradients of Offset and Scale (C-by-1): sums of dY and dY * xhat over ``axes``,
+    written into the trainer's buffers ``out`` when it gives them."""
+    out = out or {}
+    grads = {}
+    for name, value in (("Offset", dY), ("Scale", dY * xhat)):
+        buf = out.get(name)
+        if buf is None:
+            grads[name] = value.sum(axis=axes).reshape(-1, 1)
+        else:
+            value.sum(axis=axes, out=buf.reshape(-1))
+            grads[name] = buf
+    return grads

@@ -1,17 +1,15 @@
 """Pooling1DLayer: what maxPooling1dLayer and averagePooling1dLayer share (PoolSize,
 Stride, Padding, the display and the time lengths)."""
 
-import numpy as np
-
 from .._nameval import Option, options_table
 from .._validate import check_positive_integer, check_text
 from ..errors import raise_error
 from ._base import Layer
 from ._time_window import (
+    WindowedLayer,
     check_length,
     check_padding,
     output_length,
-    padding_mode,
     padding_sizes,
 )
 
@@ -34,7 +32,7 @@ def make_pooling(cls, pool_size, args, kwargs):
     return cls(p, values)
 
 
-class Pooling1DLayer(Layer):
+class Pooling1DLayer(WindowedLayer, Layer):
     _readonly = ("PoolSize", "PaddingMode", "PaddingSize")
     _footer = False
     _what = ""            # 'max' / 'average'
@@ -44,21 +42,12 @@ class Pooling1DLayer(Layer):
         for name, value in values.items():
             setattr(self, name, value)
 
-    @property
-    def PaddingMode(self):  # noqa: N802 - MATLAB name
-        return padding_mode(self.Padding)
-
-    @property
-    def PaddingSize(self):  # noqa: N802 - MATLAB name
-        if self.Padding == "same":
-            return np.zeros(2)
-        return np.array(self.Padding, dtype=float)
+    def _window(self):
+        return self.PoolSize, self.Stride, 1
 
     def description(self):
-        pad = f"'{self.Padding}'" if isinstance(self.Padding, str) else \
-            "[" + "  ".join(str(p) for p in self.Padding) + "]"
         return (f"{self.PoolSize} {self._what} pooling with stride {self.Stride} and "
-                f"padding {pad}")
+                f"padding {self._padding_text()}")
 
     def _hyper_rows(self):
         return [("PoolSize", self.PoolSize), ("Stride", self.Stride),
@@ -80,3 +69,26 @@ class Pooling1DLayer(Layer):
                      "pool")
         left, right = padding_sizes(self.Padding, t, self.PoolSize, self.Stride, 1)
         return left, right, self.output_length(t)
+
+
+class GlobalPooling1DLayer(Layer):
+    """What globalMaxPooling1dLayer and globalAveragePooling1dLayer share: a Name, a
+    display, and the output without a time dimension."""
+
+    _options = options_table(Option("Name", "", check_text))
+    _footer = False
+
+    def description(self):
+        return self._description                # UNCONFIRMED wording
+
+    def display_groups(self):
+        return [(None, [("Name", self.Name)])]
+
+    def keeps_time(self):
+        return False
+
+    def _check_time(self, X):
+        if X.ndim != 3:
+            raise_error(self._func, "NoTimeDimension",
+                        f"Layer '{self.Name}' needs sequence input (a time dimension); the "
+                        f"layer before it removed time.")

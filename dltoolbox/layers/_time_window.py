@@ -102,3 +102,25 @@ def windows(Xp, size, stride, dilation, to):
     """The taps: [Xp[f d : f d + (to-1) stride + 1 : stride] for f in range(size)]."""
     last = (to - 1) * stride + 1
     return [Xp[f * dilation:f * dilation + last:stride] for f in range(size)]
+
+
+class WindowedLayer:
+    """Mixin for layers that move a window over time: the read-only PaddingMode and
+    PaddingSize properties and the padding text of the description. Subclasses define
+    ``_window()`` -> (size, stride, dilation)."""
+
+    @property
+    def PaddingMode(self):  # noqa: N802 - MATLAB name
+        return padding_mode(self.Padding)
+
+    @property
+    def PaddingSize(self):  # noqa: N802 - MATLAB name
+        """[left right]; for 'same' known only for a given length (shown as [0 0])."""
+        if self.Padding == "same":
+            return np.zeros(2)
+        return np.array(padding_sizes(self.Padding, 1, *self._window()), dtype=float)
+
+    def _padding_text(self):
+        if isinstance(self.Padding, str):
+            return f"'{self.Padding}'"
+        return "[" + "  ".join(str(p) for p in self.Padding) + "]"

@@ -17,7 +17,7 @@ import numpy as np
 from .._nameval import Option, options_table
 from .._validate import check_numeric_array, check_scalar
 from ..backend import get_xp, to_host
-from ._normalization import ChannelAffineLayer, affine_options
+from ._normalization import ChannelAffineLayer, affine_grads, affine_options
 
 _OPTIONS = options_table(
     *affine_options(check_scalar(1e-5)),   # MATLAB: Epsilon >= 1e-5
@@ -109,15 +109,7 @@ class BatchNormalizationLayer(ChannelAffineLayer):
         Y = xhat * scale + offset
 
         def backprop(dY, out=None):
-            out = out or {}
-            grads = {}
-            for name, value in (("Offset", dY), ("Scale", dY * xhat)):
-                buf = out.get(name)
-                if buf is None:
-                    grads[name] = value.sum(axis=axes).reshape(-1, 1)
-                else:
-                    value.sum(axis=axes, out=buf.reshape(-1))
-                    grads[name] = buf
+            grads = affine_grads(dY, xhat, axes, out)
             g = dY * scale
             if training:
                 dX = inv * (g - g.mean(axis=axes) - xhat * (g * xhat).mean(axis=axes))

@@ -25,11 +25,11 @@ from ..backend import get_xp
 from ..errors import raise_error
 from ._base import Layer, num_text, size_mismatch
 from ._time_window import (
+    WindowedLayer,
     check_length,
     check_padding,
     output_length,
     pad_time,
-    padding_mode,
     padding_sizes,
     windows,
 )
@@ -86,7 +86,7 @@ def convolution1dLayer(filterSize, numFilters, *args, **kwargs):  # noqa: N802, 
     return Convolution1DLayer(f, k, Convolution1DLayer._parse(args, kwargs))
 
 
-class Convolution1DLayer(Layer):
+class Convolution1DLayer(WindowedLayer, Layer):
     _func = "convolution1dLayer"
     _type = "1-D Convolution"
     _default_name = "conv1d"
@@ -103,17 +103,8 @@ class Convolution1DLayer(Layer):
         self.Weights = values["Weights"]
         self.Bias = values["Bias"]
 
-    @property
-    def PaddingMode(self):  # noqa: N802 - MATLAB name
-        return padding_mode(self.Padding)
-
-    @property
-    def PaddingSize(self):  # noqa: N802 - MATLAB name
-        """[left right]; for 'same' known only for a given length (shown as [0 0])."""
-        if self.Padding == "same":
-            return np.zeros(2)
-        return np.array(padding_sizes(self.Padding, 1, self.FilterSize, self.Stride,
-                                      self.DilationFactor), dtype=float)
+    def _window(self):
+        return self.FilterSize, self.Stride, self.DilationFactor
 
     def _check_property(self, name, value):
         f, k, c = self.FilterSize, self.NumFilters, self.NumChannels
@@ -142,10 +133,8 @@ class Convolution1DLayer(Layer):
     def description(self):
         size = str(self.FilterSize) if self.NumChannels == "auto" else \
             f"{self.FilterSize}{TIMES}{self.NumChannels}"
-        pad = f"'{self.Padding}'" if isinstance(self.Padding, str) else \
-            "[" + "  ".join(str(p) for p in self.Padding) + "]"
         return (f"{num_text(self.NumFilters)} {size} convolutions with stride "
-                f"{self.Stride} and padding {pad}")
+                f"{self.Stride} and padding {self._padding_text()}")
 
     def display_groups(self):
         return [(None, [("Name", self.Name)]),

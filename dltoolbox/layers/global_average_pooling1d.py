@@ -2,9 +2,7 @@
 per observation and channel; removes the time dimension (a sequence-to-one network)."""
 
 from ..backend import get_xp
-from ._base import Layer
-from ._elementwise import NAME_ONLY
-from .global_max_pooling1d import needs_time
+from ._pooling import GlobalPooling1DLayer
 
 
 def globalAveragePooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
@@ -18,24 +16,14 @@ def globalAveragePooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
     return GlobalAveragePooling1DLayer(GlobalAveragePooling1DLayer._parse(args, kwargs))
 
 
-class GlobalAveragePooling1DLayer(Layer):
+class GlobalAveragePooling1DLayer(GlobalPooling1DLayer):
     _func = "globalAveragePooling1dLayer"
     _type = "1-D Global Average Pooling"
+    _description = "1-D global average pooling"
     _default_name = "gapool1d"
-    _options = NAME_ONLY
-    _footer = False
-
-    def description(self):
-        return "1-D global average pooling"      # UNCONFIRMED wording
-
-    def display_groups(self):
-        return [(None, [("Name", self.Name)])]
-
-    def keeps_time(self):
-        return False
 
     def forward(self, X, training=False, state=None):
-        needs_time(self, X)
+        self._check_time(X)
         xp = get_xp(X)
         t = X.shape[0]
 

@@ -2,9 +2,7 @@
 channel; removes the time dimension (a sequence-to-one network)."""
 
 from ..backend import get_xp
-from ..errors import raise_error
-from ._base import Layer
-from ._elementwise import NAME_ONLY
+from ._pooling import GlobalPooling1DLayer
 
 
 def globalMaxPooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
@@ -18,31 +16,14 @@ def globalMaxPooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
     return GlobalMaxPooling1DLayer(GlobalMaxPooling1DLayer._parse(args, kwargs))
 
 
-def needs_time(layer, X):
-    if X.ndim != 3:
-        raise_error(layer._func, "NoTimeDimension",
-                    f"Layer '{layer.Name}' needs sequence input (a time dimension); the "
-                    f"layer before it removed time.")
-
-
-class GlobalMaxPooling1DLayer(Layer):
+class GlobalMaxPooling1DLayer(GlobalPooling1DLayer):
     _func = "globalMaxPooling1dLayer"
     _type = "1-D Global Max Pooling"
+    _description = "1-D global max pooling"
     _default_name = "gmpool1d"
-    _options = NAME_ONLY
-    _footer = False
-
-    def description(self):
-        return "1-D global max pooling"          # UNCONFIRMED wording
-
-    def display_groups(self):
-        return [(None, [("Name", self.Name)])]
-
-    def keeps_time(self):
-        return False
 
     def forward(self, X, training=False, state=None):
-        needs_time(self, X)
+        self._check_time(X)
         xp = get_xp(X)
         arg = X.argmax(axis=0)
         Y = xp.take_along_axis(X, arg[None], axis=0)[0]

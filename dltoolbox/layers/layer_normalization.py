@@ -9,7 +9,7 @@ y = Scale xhat + Offset per channel. The same in training and prediction.
 from .._nameval import Option, options_table
 from .._validate import check_one_of, check_scalar
 from ..backend import get_xp
-from ._normalization import ChannelAffineLayer, affine_options
+from ._normalization import ChannelAffineLayer, affine_grads, affine_options
 
 _OPTIONS = options_table(
     *affine_options(check_scalar(0, lo_open=True)),
@@ -58,15 +58,7 @@ class LayerNormalizationLayer(ChannelAffineLayer):
         sum_axes = tuple(range(X.ndim - 1))
 
         def backprop(dY, out=None):
-            out = out or {}
-            grads = {}
-            for name, value in (("Offset", dY), ("Scale", dY * xhat)):
-                buf = out.get(name)
-                if buf is None:
-                    grads[name] = value.sum(axis=sum_axes).reshape(-1, 1)
-                else:
-                    value.sum(axis=sum_axes, out=buf.reshape(-1))
-                    grads[name] = buf
+            grads = affine_grads(dY, xhat, sum_axes, out)
             g = dY * scale
             dX = inv * (g - g.mean(axis=axes, keepdims=True) -
                         xhat * (g * xhat).mean(axis=axes, keepdims=True))
