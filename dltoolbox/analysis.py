@@ -164,6 +164,10 @@ def _probe(layers, issues):
                 if value is not None:
                     learn[name] = TIMES.join(map(str, value.shape))
                     n_learn += value.size
+            for name in ("TrainedMean", "TrainedVariance"):     # batch normalization
+                value = getattr(layer, name, None)
+                if value is not None:
+                    states[name] = TIMES.join(map(str, value.shape))
             for name in layer.state_names():
                 value = getattr(layer, name)
                 h = getattr(layer, "NumHiddenUnits", None)

@@ -11,8 +11,11 @@ from dltoolbox import (
     convolution1dLayer,
     fullyConnectedLayer,
     gruLayer,
+    load,
+    predict,
     reluLayer,
     rng,
+    save,
     sequenceInputLayer,
     softmaxLayer,
     trainingOptions,
@@ -31,7 +34,7 @@ def task(rs, n, t=24):
     return X, Y
 
 
-def test_conv_batchnorm_relu_gru_sequence_to_sequence(rs):
+def test_conv_batchnorm_relu_gru_sequence_to_sequence(rs, tmp_path):
     rng(0)
     XTrain, YTrain = task(rs, 64)
     XTest, YTest = task(rs, 32)
@@ -53,3 +56,9 @@ def test_conv_batchnorm_relu_gru_sequence_to_sequence(rs):
     acc = np.mean(np.concatenate([(p == y) for p, y in zip(pred, YTest)]))
     print(f"test accuracy {acc:.3f}")
     assert acc >= 0.9, acc
+    # the trained network saves and loads with its statistics
+    path = tmp_path / "net.pkl"
+    save(str(path), net=net)
+    loaded = load(str(path))["net"]
+    np.testing.assert_array_equal(loaded.Layers[2].TrainedVariance, net.Layers[2].TrainedVariance)
+    np.testing.assert_array_equal(predict(loaded, XTest[0]), predict(net, XTest[0]))
