@@ -13,6 +13,7 @@ from .layer_array import LayerArray, disp
 from .layers import (
                      averagePooling1dLayer,
                      batchNormalizationLayer,
+                     bilstmLayer,
                      classificationLayer,
                      clippedReluLayer,
                      convolution1dLayer,
@@ -26,6 +27,7 @@ from .layers import (
                      gruLayer,
                      layerNormalizationLayer,
                      leakyReluLayer,
+                     lstmLayer,
                      maxPooling1dLayer,
                      regressionLayer,
                      reluLayer,
@@ -49,8 +51,8 @@ from .training import trainingOptions, trainNetwork
 __version__ = "0.1.0"
 
 __all__ = [
-    "sequenceInputLayer", "gruLayer", "fullyConnectedLayer", "softmaxLayer",
-    "classificationLayer", "regressionLayer", "dropoutLayer",
+    "sequenceInputLayer", "gruLayer", "lstmLayer", "bilstmLayer", "fullyConnectedLayer",
+    "softmaxLayer", "classificationLayer", "regressionLayer", "dropoutLayer",
     "LayerArray", "disp", "SeriesNetwork", "assembleNetwork", "predict", "classify",
     "predictAndUpdateState", "classifyAndUpdateState", "resetState",
     "categorical", "categories", "countcats", "Categorical", "rng",

@@ -14,6 +14,7 @@ from dltoolbox import (
     convolution1dLayer,
     fullyConnectedLayer,
     gruLayer,
+    lstmLayer,
     predict,
     regressionLayer,
     reluLayer,
@@ -126,6 +127,15 @@ def test_analyze_layer_array():
     # nothing changed: the layers, their names, the random stream
     assert layers[1].InputWeights is None and layers[1].Name == ""
     assert generator().bit_generator.state == before
+
+
+def test_analyze_lstm_classifier_total_of_the_reference():
+    """Reference §8.3: the LSTM classifier of §1.2 has 46 109 learnables."""
+    info = analyzeNetwork([sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+                           fullyConnectedLayer(9), softmaxLayer(), classificationLayer()],
+                          Plots="none")
+    assert info.TotalLearnables == 46109
+    assert info.LayerInfo[1].StateSizes == {"HiddenState": "100×1", "CellState": "100×1"}
 
 
 def test_analyze_trained_network(rs):

@@ -3,6 +3,7 @@
 from ._base import Layer
 from .average_pooling1d import AveragePooling1DLayer, averagePooling1dLayer
 from .batch_normalization import BatchNormalizationLayer, batchNormalizationLayer
+from .bilstm import BiLSTMLayer, bilstmLayer
 from .classification import ClassificationOutputLayer, classificationLayer
 from .clipped_relu import ClippedReLULayer, clippedReluLayer
 from .convolution1d import Convolution1DLayer, convolution1dLayer
@@ -16,6 +17,7 @@ from .global_max_pooling1d import GlobalMaxPooling1DLayer, globalMaxPooling1dLay
 from .gru import GRULayer, gruLayer
 from .layer_normalization import LayerNormalizationLayer, layerNormalizationLayer
 from .leaky_relu import LeakyReLULayer, leakyReluLayer
+from .lstm import LSTMLayer, lstmLayer
 from .max_pooling1d import MaxPooling1DLayer, maxPooling1dLayer
 from .regression import RegressionOutputLayer, regressionLayer
 from .relu import ReLULayer, reluLayer
@@ -27,6 +29,7 @@ from .tanh import TanhLayer, tanhLayer
 
 __all__ = ["Layer", "ClassificationOutputLayer", "classificationLayer", "DropoutLayer",
            "dropoutLayer", "FullyConnectedLayer", "fullyConnectedLayer", "GRULayer", "gruLayer",
+           "LSTMLayer", "lstmLayer", "BiLSTMLayer", "bilstmLayer",
            "RegressionOutputLayer", "regressionLayer", "SequenceInputLayer",
            "sequenceInputLayer", "SoftmaxLayer", "softmaxLayer"]
 

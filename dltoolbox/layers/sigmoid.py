@@ -1,6 +1,6 @@
 """sigmoidLayer: f(x) = 1 / (1 + exp(-x)); the derivative is f(x) (1 - f(x))."""
 
-from ._activations import d_sigmoid, sigmoid_
+from ..recurrent.activations import d_sigmoid, sigmoid_
 from ._elementwise import ElementwiseLayer
 
 

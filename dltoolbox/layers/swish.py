@@ -1,6 +1,6 @@
 """swishLayer: f(x) = x sigmoid(x); the derivative is s + x s (1 - s), s = sigmoid(x)."""
 
-from ._activations import sigmoid_
+from ..recurrent.activations import sigmoid_
 from ._elementwise import ElementwiseLayer
 
 

@@ -1,6 +1,6 @@
 """tanhLayer: f(x) = tanh(x); the derivative is 1 - f(x)^2."""
 
-from ._activations import d_tanh
+from ..recurrent.activations import d_tanh
 from ._elementwise import ElementwiseLayer
 
 
