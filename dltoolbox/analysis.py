@@ -85,7 +85,14 @@ class NetworkAnalysis:
     """What ``analyzeNetwork`` returns (MATLAB's ``NetworkAnalysis``): ``TotalLearnables``
     (NaN when there are errors), ``LayerInfo`` (one row per layer: Name, Type,
     ActivationSizes, ActivationFormats, LearnableSizes, NumLearnables, StateSizes) and
-    ``Issues`` (rows of Severity, LayerName, Identifier, Message)."""
+    ``Issues`` (rows of Severity, LayerName, Identifier, Message).
+
+    >>> from dltoolbox import sequenceInputLayer, fullyConnectedLayer, regressionLayer
+    >>> info = analyzeNetwork([sequenceInputLayer(3), fullyConnectedLayer(2),
+    ...                        regressionLayer()], Plots='none')
+    >>> type(info).__name__, info.TotalLearnables, info.LayerInfo[1].LearnableSizes
+    ('NetworkAnalysis', 8, {'Weights': '2×3', 'Bias': '2×1'})
+    """
 
     def __init__(self, layer_info, issues, total):
         self.LayerInfo = layer_info

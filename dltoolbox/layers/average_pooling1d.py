@@ -30,6 +30,12 @@ def averagePooling1dLayer(poolSize, *args, **kwargs):  # noqa: N802, N803 - MATL
 
 
 class AveragePooling1DLayer(Pooling1DLayer):
+    """The layer :func:`averagePooling1dLayer` creates.
+
+    >>> type(averagePooling1dLayer(2)).__name__
+    'AveragePooling1DLayer'
+    """
+
     _func = "averagePooling1dLayer"
     _type = "1-D Average Pooling"
     _default_name = "avgpool1d"

@@ -45,6 +45,12 @@ def batchNormalizationLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class BatchNormalizationLayer(ChannelAffineLayer):
+    """The layer :func:`batchNormalizationLayer` creates.
+
+    >>> type(batchNormalizationLayer()).__name__
+    'BatchNormalizationLayer'
+    """
+
     _func = "batchNormalizationLayer"
     _type = "Batch Normalization"
     _description = "Batch normalization"

@@ -29,6 +29,12 @@ def clippedReluLayer(ceiling=None, *args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class ClippedReLULayer(ElementwiseLayer):
+    """The layer :func:`clippedReluLayer` creates.
+
+    >>> type(clippedReluLayer(6)).__name__
+    'ClippedReLULayer'
+    """
+
     _func = "clippedReluLayer"
     _type = "Clipped ReLU"
     _default_name = "clippedrelu"

@@ -87,6 +87,12 @@ def convolution1dLayer(filterSize, numFilters, *args, **kwargs):  # noqa: N802, 
 
 
 class Convolution1DLayer(WindowedLayer, Layer):
+    """The layer :func:`convolution1dLayer` creates.
+
+    >>> type(convolution1dLayer(3, 8)).__name__
+    'Convolution1DLayer'
+    """
+
     _func = "convolution1dLayer"
     _type = "1-D Convolution"
     _default_name = "conv1d"

@@ -24,6 +24,12 @@ def eluLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class ELULayer(ElementwiseLayer):
+    """The layer :func:`eluLayer` creates.
+
+    >>> type(eluLayer()).__name__
+    'ELULayer'
+    """
+
     _func = "eluLayer"
     _type = "ELU"
     _default_name = "elu"

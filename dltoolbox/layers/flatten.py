@@ -15,6 +15,12 @@ def flattenLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class FlattenLayer(Layer):
+    """The layer :func:`flattenLayer` creates.
+
+    >>> type(flattenLayer()).__name__
+    'FlattenLayer'
+    """
+
     _func = "flattenLayer"
     _type = "Flatten"
     _default_name = "flatten"

@@ -31,6 +31,12 @@ def geluLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class GELULayer(ElementwiseLayer):
+    """The layer :func:`geluLayer` creates.
+
+    >>> type(geluLayer()).__name__
+    'GELULayer'
+    """
+
     _func = "geluLayer"
     _type = "GELU"
     _default_name = "gelu"

@@ -17,6 +17,12 @@ def globalAveragePooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class GlobalAveragePooling1DLayer(GlobalPooling1DLayer):
+    """The layer :func:`globalAveragePooling1dLayer` creates.
+
+    >>> type(globalAveragePooling1dLayer()).__name__
+    'GlobalAveragePooling1DLayer'
+    """
+
     _func = "globalAveragePooling1dLayer"
     _type = "1-D Global Average Pooling"
     _description = "1-D global average pooling"

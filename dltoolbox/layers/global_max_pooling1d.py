@@ -17,6 +17,12 @@ def globalMaxPooling1dLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class GlobalMaxPooling1DLayer(GlobalPooling1DLayer):
+    """The layer :func:`globalMaxPooling1dLayer` creates.
+
+    >>> type(globalMaxPooling1dLayer()).__name__
+    'GlobalMaxPooling1DLayer'
+    """
+
     _func = "globalMaxPooling1dLayer"
     _type = "1-D Global Max Pooling"
     _description = "1-D global max pooling"

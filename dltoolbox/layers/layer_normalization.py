@@ -32,6 +32,12 @@ def layerNormalizationLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class LayerNormalizationLayer(ChannelAffineLayer):
+    """The layer :func:`layerNormalizationLayer` creates.
+
+    >>> type(layerNormalizationLayer()).__name__
+    'LayerNormalizationLayer'
+    """
+
     _func = "layerNormalizationLayer"
     _type = "Layer Normalization"
     _description = "Layer normalization"

@@ -21,6 +21,12 @@ def leakyReluLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class LeakyReLULayer(ElementwiseLayer):
+    """The layer :func:`leakyReluLayer` creates.
+
+    >>> type(leakyReluLayer(0.2)).__name__
+    'LeakyReLULayer'
+    """
+
     _func = "leakyReluLayer"
     _type = "Leaky ReLU"
     _default_name = "leakyrelu"

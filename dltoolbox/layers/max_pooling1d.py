@@ -23,6 +23,12 @@ def maxPooling1dLayer(poolSize, *args, **kwargs):  # noqa: N802, N803 - MATLAB n
 
 
 class MaxPooling1DLayer(Pooling1DLayer):
+    """The layer :func:`maxPooling1dLayer` creates.
+
+    >>> type(maxPooling1dLayer(2)).__name__
+    'MaxPooling1DLayer'
+    """
+
     _func = "maxPooling1dLayer"
     _type = "1-D Max Pooling"
     _default_name = "maxpool1d"

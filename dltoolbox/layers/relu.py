@@ -15,6 +15,12 @@ def reluLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class ReLULayer(ElementwiseLayer):
+    """The layer :func:`reluLayer` creates.
+
+    >>> type(reluLayer()).__name__
+    'ReLULayer'
+    """
+
     _func = "reluLayer"
     _type = "ReLU"
     _default_name = "relu"

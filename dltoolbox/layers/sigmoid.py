@@ -15,6 +15,12 @@ def sigmoidLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class SigmoidLayer(ElementwiseLayer):
+    """The layer :func:`sigmoidLayer` creates.
+
+    >>> type(sigmoidLayer()).__name__
+    'SigmoidLayer'
+    """
+
     _func = "sigmoidLayer"
     _type = "Sigmoid"
     _default_name = "sigmoid"

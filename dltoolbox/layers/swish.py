@@ -15,6 +15,12 @@ def swishLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class SwishLayer(ElementwiseLayer):
+    """The layer :func:`swishLayer` creates.
+
+    >>> type(swishLayer()).__name__
+    'SwishLayer'
+    """
+
     _func = "swishLayer"
     _type = "Swish"
     _default_name = "swish"

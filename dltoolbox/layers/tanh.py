@@ -14,6 +14,12 @@ def tanhLayer(*args, **kwargs):  # noqa: N802 - MATLAB name
 
 
 class TanhLayer(ElementwiseLayer):
+    """The layer :func:`tanhLayer` creates.
+
+    >>> type(tanhLayer()).__name__
+    'TanhLayer'
+    """
+
     _func = "tanhLayer"
     _type = "Tanh"
     _default_name = "tanh"
