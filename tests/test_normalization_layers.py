@@ -151,8 +151,13 @@ def test_population_statistics_after_training(rs):
     Y.append(rs.standard_normal((1, 3)))
     layers = [sequenceInputLayer(2), batchNormalizationLayer(), fullyConnectedLayer(3),
               batchNormalizationLayer(), fullyConnectedLayer(1), regressionLayer()]
-    opts = trainingOptions("adam", MaxEpochs=3, MiniBatchSize=2, Verbose=False)
-    net = trainNetwork(X, Y, layers, opts)
+    opts = trainingOptions("adam", MaxEpochs=3, MiniBatchSize=2, Verbose=False,
+                           ValidationData=(X[:2], Y[:2]))
+    net, info = trainNetwork(X, Y, layers, opts, nargout=2)
+    # the final validation metrics are the final network's
+    pred = predict(net, X[:2])
+    sq = sum(((p - y) ** 2).sum() for p, y in zip(pred, Y[:2]))
+    np.testing.assert_allclose(info.FinalValidationRMSE, np.sqrt(sq / 10), rtol=1e-4)
     padded = [np.pad(x, ((0, 0), (0, 5 - x.shape[1]))) for x in X]   # mini-batches: 2,2,1
     padded[4] = X[4]                                                # alone: no padding
     data = np.concatenate(padded, axis=1)

@@ -1,7 +1,8 @@
 """BatchNormalizationStatistics 'population': after training, every batch normalization
 layer's TrainedMean and TrainedVariance become the mean and (biased) variance of its input
 over the whole training set, found by one more pass over the data in prediction mode, the
-layers in order (so each sees the finalized statistics of the ones before it).
+layers in order (so each sees the finalized statistics of the ones before it). The
+final validation metrics (info.FinalValidationLoss, ...) are then those of this network.
 
 The pass uses the training options' mini-batch size, padding direction and value;
 'longest' and integer SequenceLength pad each mini-batch to its longest sequence (no
@@ -17,9 +18,11 @@ from ..network import run_layers
 
 
 def population_statistics(layers, seqs, opts, xp):
-    """Set the population statistics of the BatchNormalizationLayers in ``layers``."""
+    """Set the population statistics of the BatchNormalizationLayers in ``layers``;
+    returns how many there are."""
     mode = opts.SequenceLength if opts.SequenceLength == "shortest" else "longest"
     batches = seqmod.mini_batches(len(seqs), opts.MiniBatchSize, keep_last=True)
+    found = 0
     for i, layer in enumerate(layers):
         if not isinstance(layer, BatchNormalizationLayer):
             continue
@@ -37,3 +40,5 @@ def population_statistics(layers, seqs, opts, xp):
             count += X.shape[0]
         mean = total / count
         layer.set_statistics(mean, np.maximum(total_sq / count - mean * mean, 0.0))
+        found += 1
+    return found
