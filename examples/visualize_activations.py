@@ -1,13 +1,12 @@
 """MathWorks' "Visualize Activations of LSTM Network", ported line by line.
 
-The MATLAB page loads a pretrained Japanese Vowels classifier (JapaneseVowelsNet, an
-LSTM with OutputMode 'last') and looks at the hidden units of its recurrent layer over
-the time steps of one observation. This port first trains that classifier with
-gruLayer(100, 'OutputMode', 'last') in place of the LSTM (as
-examples/sequence_classification.py does), then asks for the GRU's activations at every
-time step through a copy of the layer with OutputMode 'sequence' (dltoolbox's
-activations return what a layer outputs: 100-by-1 for a 'last' layer). The last column
-of those activations is the 'last' layer's output. MATLAB lines are kept as comments.
+The MATLAB page loads a pretrained Japanese Vowels classifier (JapaneseVowelsNet,
+lstmLayer(100, 'OutputMode', 'last')) and looks at the hidden units of its LSTM over the
+time steps of one observation. This port first trains that classifier (dltoolbox ships
+no pretrained network), then asks for the LSTM's activations at every time step through
+a copy of the layer with OutputMode 'sequence' (dltoolbox's activations return what a
+layer outputs: 100-by-1 for a 'last' layer). The last column of those activations is
+the 'last' layer's output. MATLAB lines are kept as comments.
 
 Run:  python examples/visualize_activations.py [--epochs N] [--plot activations.png]
 """
@@ -24,7 +23,7 @@ def train_japanese_vowels_net(max_epochs):
     """Stands in for `load JapaneseVowelsNet`."""
     rng(0)
     XTrain, YTrain = japaneseVowelsTrainData(nargout=2)
-    layers = [sequenceInputLayer(12), gruLayer(100, 'OutputMode', 'last'),
+    layers = [sequenceInputLayer(12), lstmLayer(100, 'OutputMode', 'last'),
               fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
     options = trainingOptions('adam', 'GradientThreshold', 1, 'MaxEpochs', max_epochs,
                               'MiniBatchSize', 27, 'Shuffle', 'never', 'Verbose', False)
@@ -43,14 +42,14 @@ def main(max_epochs=30, plot_path=None, verbose=True):
     # X = XTrain{1};
     X = XTrain[0]
 
-    # act = activations(net,X,"lstm");      <- the GRU's output: 100-by-1 ('last')
-    act_last = activations(net, X, 'gru')
+    # act = activations(net,X,"lstm");      <- the LSTM's output: 100-by-1 ('last')
+    act_last = activations(net, X, 'lstm')
 
-    # the same GRU, outputting every time step
-    gru = net.Layers[1].copy()
-    gru.OutputMode = 'sequence'
-    netSeq = assembleNetwork([net.Layers[0], gru, regressionLayer()])
-    act = activations(netSeq, X, 'gru')       # 100-by-T
+    # the same LSTM, outputting every time step
+    lstm = net.Layers[1].copy()
+    lstm.OutputMode = 'sequence'
+    netSeq = assembleNetwork([net.Layers[0], lstm, regressionLayer()])
+    act = activations(netSeq, X, 'lstm')      # 100-by-T
     if verbose:
         print(f"size(act) = {act.shape[0]}×{act.shape[1]}; the last column equals the "
               f"'last' output: {np.allclose(act[:, -1:], act_last, atol=1e-6)}")
@@ -81,7 +80,7 @@ def _plot(X, act, path):
     im = axes[1].imshow(act[:10], aspect="auto", cmap="viridis")
     axes[1].set_xlabel("Time Step")
     axes[1].set_ylabel("Hidden Unit")
-    axes[1].set_title("GRU Activations")
+    axes[1].set_title("LSTM Activations")
     fig.colorbar(im, ax=axes[1])
     # channel = 3; figure; plot(act(channel,:)); title("Hidden Unit " + channel)
     channel = 3
