@@ -40,7 +40,7 @@ def test_visualize_activations_runs(tmp_path):
 
 def test_japanese_vowels_bilstm_as_the_page_has_it():
     (seed, acc, _), = load("sequence_classification_bilstm").main(seeds=(0,))
-    assert seed == 0 and acc >= 0.92
+    assert seed == 0 and acc >= 0.90   # 0.92-0.95 over seeds and BLAS thread counts
 
 
 def test_time_series_forecasting_with_lstm_layer(tmp_path):

@@ -54,34 +54,35 @@ def kernel_set(module, gate, state, dtype):
                           else (-1, -1))
 
 
-class Kernels(dict):
-    """A cell's kernel set, by name. Numba compiles a kernel at its first call (or loads
-    it from the disk cache, which is quick); a first call that takes longer than
-    ``NOTICE_AFTER`` prints one line to standard error, once per cell and process, so that
-    a first training iteration that waits for the compiler says why. Only the kernels a
-    network calls are compiled."""
+class CompileNotice:
+    """Prints one line to standard error when numba spends more than ``NOTICE_AFTER``
+    seconds compiling one of dltoolbox's kernels (once per kind and process), so that a
+    first training iteration that waits for the compiler says why. It listens to numba's
+    compile events, which fire only on a real compilation (not on a load from the disk
+    cache) and cost nothing when a kernel is called. Only the kernels that a network
+    calls are compiled: numba compiles at the first call."""
 
-    def __init__(self, label, kernels):
-        super().__init__(kernels)
-        self.label = label
+    def __init__(self):
+        self.depth = 0
+        self.timer = None
 
-    def __getitem__(self, name):
-        kernel = dict.__getitem__(self, name)
-        if kernel.signatures or self.label in _announced:
-            return kernel
-        return _announcing(kernel, self.label)
+    def on_start(self, event):
+        self.depth += 1
+        module = getattr(getattr(event.data.get("dispatcher"), "py_func", None),
+                         "__module__", "")
+        if self.depth == 1 and module.startswith("dltoolbox."):
+            label = {"gru_numba": "GRU", "lstm_numba": "LSTM"}.get(
+                module.rsplit(".", 1)[-1], "training")
+            if label not in _announced:
+                self.timer = threading.Timer(NOTICE_AFTER, _announce, (label,))
+                self.timer.daemon = True
+                self.timer.start()
 
-
-def _announcing(kernel, label):
-    def call(*args):
-        timer = threading.Timer(NOTICE_AFTER, _announce, (label,))
-        timer.daemon = True
-        timer.start()
-        try:
-            return kernel(*args)
-        finally:
-            timer.cancel()
-    return call
+    def on_end(self, event):
+        self.depth -= 1
+        if self.depth == 0 and self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 def _announce(label):
@@ -89,3 +90,19 @@ def _announce(label):
         _announced.add(label)
         print(f"dltoolbox: compiling the {label} kernels for this machine (first use; "
               f"cached for later runs)...", file=sys.stderr, flush=True)
+
+
+if numba_common is not None:
+    from numba.core import event as _event
+
+    class _Listener(_event.Listener, CompileNotice):
+        def __init__(self):
+            CompileNotice.__init__(self)
+
+        def on_start(self, event):
+            CompileNotice.on_start(self, event)
+
+        def on_end(self, event):
+            CompileNotice.on_end(self, event)
+
+    _event.register("numba:compile", _Listener())

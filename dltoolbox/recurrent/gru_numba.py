@@ -17,7 +17,6 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .fast import Kernels
 from .numba_common import (
     HAS_GEMM,
     JIT,
@@ -290,8 +289,8 @@ def kernels(dtype, fixed=(-1, -1)):
 
     loops = {"forward_after_loop": forward_after_loop,
              "backward_after_loop": backward_after_loop} if HAS_GEMM else {}
-    return Kernels("GRU", {
+    return {
         **loops, "one_observation": one_observation, "forward_after": forward_after,
         "forward_after_infer": forward_after_infer, "forward_before_rz": forward_before_rz,
         "forward_before_n": forward_before_n, "backward_after": backward_after,
-        "backward_before_n": backward_before_n, "backward_before_r": backward_before_r})
+        "backward_before_n": backward_before_n, "backward_before_r": backward_before_r}

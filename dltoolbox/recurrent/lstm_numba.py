@@ -16,7 +16,6 @@ from functools import lru_cache
 
 from numba import njit
 
-from .fast import Kernels
 from .numba_common import (
     HAS_GEMM,
     JIT,
@@ -145,5 +144,4 @@ def kernels(dtype, fixed=(-1, -1)):
             gemm(d[t], R, r_t, mm, mm_t, way, single)
 
     loops = {"forward_loop": forward_loop, "backward_loop": backward_loop} if HAS_GEMM else {}
-    return Kernels("LSTM", {**loops, "forward_step": forward_step,
-                            "backward_step": backward_step})
+    return {**loops, "forward_step": forward_step, "backward_step": backward_step}
