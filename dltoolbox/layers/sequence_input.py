@@ -144,7 +144,8 @@ class SequenceInputLayer(Layer):
         xp = get_xp(X)
         if callable(self.Normalization):
             Y = xp.asarray(self.Normalization(X), dtype=X.dtype)
-            return Y, None, None
+            # nothing learnable comes before the input layer: its dX is never used
+            return Y, (lambda dY, out=None: (dY, {})), None
         affine = self._affine(xp, X.dtype)
         if affine is None:
             return X, (lambda dY, out=None: (dY, {})), None

@@ -21,7 +21,7 @@ from .. import sequences as seqmod
 from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
-from ..io import save
+from ..io import check_checkpoint_path, write_checkpoint
 from ..layers import ClassificationOutputLayer
 from ..network import (
     SeriesNetwork,
@@ -445,6 +445,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     if opts.CheckpointPath and not os.path.isdir(opts.CheckpointPath):
         raise_error(func, "InvalidCheckpointPath",
                     f"CheckpointPath '{opts.CheckpointPath}' is not an existing folder.")
+    if opts.CheckpointPath:
+        check_checkpoint_path(opts.CheckpointPath, func)
     xp, device = resolve_environment(opts.ExecutionEnvironment, func)
     regression = tg["kind"] == "regression"
     plot = progress.ProgressPlot(regression, stream) \
@@ -453,6 +455,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     if val is not None:
         _align_classes(val[1], tg)
     run = _Run(arr, opts, xp)
+    if opts.CheckpointPath:     # named errors now, not after the iterations have run
+        write_checkpoint(None, run.host_network(), func)
     report = _Report(opts, regression, val is not None, stream, plot)
     report.begin(device)
 
@@ -552,6 +556,12 @@ def _align_classes(vt, tg):
 
 
 def _checkpoint(run, folder, iteration):
+    """Write a checkpoint; a failure (a full disk, a vanished folder) warns and training
+    goes on: a checkpoint must never cost the run it protects."""
     stamp = datetime.now().strftime("%Y_%m_%d__%H_%M_%S")
-    path = os.path.join(folder, f"net_checkpoint__{iteration}__{stamp}.pkl")
-    save(path, net=run.host_network())
+    path = os.path.join(folder, f"net_checkpoint__{iteration}__{stamp}.mat")
+    try:
+        write_checkpoint(path, run.host_network(), "trainNetwork")
+    except DLToolboxError as err:
+        warnings.warn(f"trainNetwork: the checkpoint of iteration {iteration} could not be "
+                      f"written ({err.message}); training continues.", stacklevel=3)
