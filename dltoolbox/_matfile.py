@@ -184,7 +184,7 @@ def write_mat(filename, variables, version="7"):
     data = {name: _to_mat(v) for name, v in variables.items()}
     try:
         sio.savemat(filename, data, format="4" if version == "4" else "5",
-                    do_compression=version == "7", long_field_names=True)
+                    do_compression=version == "7", long_field_names=version != "4")
     except (ValueError, TypeError) as exc:
         raise_error("save", "UnsupportedType",
                     f"The variables cannot be written as a version {version} MAT-file: {exc}",

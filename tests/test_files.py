@@ -405,3 +405,79 @@ def test_save_and_load_argument_errors(tmp_path):
         with pytest.raises(DLToolboxError) as e:
             call()
         assert ident(e) == identifier, (identifier, str(e.value))
+
+
+# -- 3. MATLAB .mat data files ------------------------------------------------------------
+def test_mat_file_written_by_scipy_as_matlab_would(tmp_path, rs):
+    """A v7 file laid out as MATLAB writes the Japanese Vowels data: an N-by-1 cell of
+    12-by-T double sequences, a cellstr of labels, a struct, a char array, a logical."""
+    import scipy.io
+    cell = np.empty((3, 1), dtype=object)
+    lengths = [7, 1, 4]
+    for i, t in enumerate(lengths):
+        cell[i, 0] = rs.standard_normal((12, t))
+    labels = np.empty((3, 1), dtype=object)
+    labels[:, 0] = ['1', '2', '1']
+    scipy.io.savemat(tmp_path / "data.mat", {
+        "XTrain": cell, "YTrain": labels, "opts": {"MaxEpochs": 50.0, "Solver": "adam"},
+        "title": "Japanese Vowels", "mask": np.array([[True, False, True]]),
+        "W": np.arange(6.0).reshape(2, 3), "rows": np.array(["ab", "cd"]),
+        "people": np.array([{"name": "a"}, {"name": "b"}], dtype=object)},
+        do_compression=True)
+    S = load(tmp_path / "data.mat")
+    assert [x.shape for x in S.XTrain] == [(12, 7), (12, 1), (12, 4)]
+    np.testing.assert_array_equal(S.XTrain[1], cell[1, 0])
+    assert S.YTrain == ['1', '2', '1'] and categorical(S.YTrain).categories == ['1', '2']
+    assert S.opts.Solver == "adam" and S.opts.MaxEpochs.shape == (1, 1)
+    assert S.title == "Japanese Vowels" and S.rows == ["ab", "cd"]
+    assert S.mask.tolist() == [[1, 0, 1]] and S.W.shape == (2, 3)
+    only = load(tmp_path / "data.mat", 'XTrain', 'YTrain')
+    assert list(only) == ['XTrain', 'YTrain']
+    with pytest.warns(UserWarning, match="variable 'XTest' not found"):
+        assert list(load(tmp_path / "data.mat", 'XTest', 'YTrain')) == ['YTrain']
+    with pytest.raises(AttributeError, match="no field 'Xtrain'"):
+        S.Xtrain
+
+
+def test_mat_file_round_trip_readable_by_scipy(tmp_path, rs):
+    import scipy.io
+    X = [rs.standard_normal((3, t)) for t in (4, 2)]
+    save(tmp_path / "out", XTrain=X, info={'k': 2.5, 'name': 'gru'}, flag=True,
+         empty=None, M=np.ones((2, 2), dtype=np.float32))
+    assert os.path.exists(tmp_path / "out.mat")          # MATLAB adds .mat
+    raw = scipy.io.loadmat(tmp_path / "out.mat")
+    assert raw["XTrain"].shape == (2, 1) and raw["XTrain"][0, 0].shape == (3, 4)
+    assert raw["__header__"].startswith(b"MATLAB 5.0 MAT-file")
+    S = load(tmp_path / "out")
+    np.testing.assert_array_equal(S.XTrain[1], X[1])
+    assert S.info.name == 'gru' and S.flag.tolist() == [[1]] and S.empty.shape == (0, 0)
+    assert S.M.dtype == np.float32
+    save(tmp_path / "v6.mat", '-v6', a=np.arange(3.0))
+    save(tmp_path / "v4.mat", '-v4', a=np.arange(3.0))
+    for v in ("v6", "v4"):
+        assert load(tmp_path / f"{v}.mat").a.tolist() == [[0.0, 1.0, 2.0]]
+
+
+def test_mat_data_trains_a_network(tmp_path):
+    X, Y = regression_data()
+    save(tmp_path / "seq.mat", XTrain=X, YTrain=Y)
+    S = load(tmp_path / "seq.mat")
+    net = trainNetwork(S.XTrain, S.YTrain, regression_layers(), trainingOptions(
+        'adam', MaxEpochs=1, MiniBatchSize=3, Verbose=False))
+    assert predict(net, S.XTrain[0]).shape == (1, 5)
+
+
+def test_mat_v73_is_refused_with_how_to_convert(tmp_path):
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 2024 HDF5 schema"
+    data = header.ljust(128, b" ") + b"\x00" * 384 + b"\x89HDF\r\n\x1a\n" + b"\x00" * 100
+    (tmp_path / "big.mat").write_bytes(data)
+    with pytest.raises(DLToolboxError, match=r"'-v7'") as e:
+        load(tmp_path / "big.mat")
+    assert ident(e) == "dltoolbox:load:MATFileV73"
+
+
+def test_mat_with_network_or_categorical_becomes_a_dltoolbox_file(tmp_path, rs):
+    save(tmp_path / "mixed.mat", Y=categorical(['a', 'b']), X=np.ones((2, 2)))
+    assert zipfile.is_zipfile(tmp_path / "mixed.mat")
+    S = load(tmp_path / "mixed.mat")
+    assert S.Y.tolist() == ['a', 'b'] and S.X.shape == (2, 2)
