@@ -41,3 +41,19 @@ __all__ = [
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
     "save", "load",
 ]
+
+
+def _name_call_errors():
+    """Every public function answers a call with too few, too many or unknown arguments
+    with a named error (``dltoolbox:<function>:NotEnoughInputs``, ...), as MATLAB's
+    'Not enough input arguments.'"""
+    import inspect
+
+    from .errors import named_arity
+    names = globals()
+    for name in __all__:
+        if inspect.isfunction(names[name]):
+            names[name] = named_arity(names[name], name)
+
+
+_name_call_errors()

@@ -86,6 +86,25 @@ def _sort_key(values):
         return sorted(values)
 
 
+def _label_values(values, func, arg="values"):
+    """``values`` as a NumPy array of labels (text or numbers), or a named error."""
+    if isinstance(values, str):
+        values = [values]
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biufUS" or arr.dtype.kind == "c":
+        raise_error(func, "InvalidValues",
+                    f"'{arg}' must be an array or list of text or numbers with the same "
+                    f"number of elements in every row, got {type(values).__name__} "
+                    f"{str(values)[:60]}.", "type")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise_error(func, "InvalidValues", f"'{arg}' contains NaN or Inf; categorical "
+                    f"labels must be finite numbers or text.")
+    return arr
+
+
 def categorical(values, valueset=None):
     """Create a categorical array (MATLAB ``categorical``).
 
@@ -97,6 +116,9 @@ def categorical(values, valueset=None):
     """
     if isinstance(values, Categorical):
         return values
+    values = _label_values(values, "categorical")
+    if valueset is not None:
+        valueset = _label_values(valueset, "categorical", "valueset")
     text = [str(v.item() if hasattr(v, "item") else v) for v in np.asarray(values).ravel()]
     if any(isinstance(v, (float, np.floating)) and not float(v).is_integer()
            for v in np.asarray(values, dtype=object).ravel()):
@@ -126,4 +148,7 @@ def countcats(c):
     >>> countcats(categorical(['a', 'b', 'b'])).tolist()
     [1, 2]
     """
+    if not isinstance(c, Categorical):
+        raise_error("countcats", "InvalidInput",
+                    f"Expected a categorical array, got {type(c).__name__}.", "type")
     return np.bincount(c.codes, minlength=len(c.categories))

@@ -89,6 +89,14 @@ class SequenceInputLayer(Layer):
     def description(self):
         return f"Sequence input with {self.InputSize} dimensions"
 
+    def check_assembled(self, input_size):
+        missing = [n for n in self._stat_names() if getattr(self, n) is None]
+        if missing:
+            raise_error("assembleNetwork", "MissingNormalizationStatistics",
+                        f"Layer '{self.Name}' has Normalization '{self.Normalization}' but no "
+                        f"{' or '.join(missing)}; set {', '.join(missing)} (or train the "
+                        f"network, which computes them).")
+
     def _stat_names(self):
         n = self.Normalization
         return {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
@@ -144,6 +152,11 @@ class SequenceInputLayer(Layer):
         xp = get_xp(X)
         if callable(self.Normalization):
             Y = xp.asarray(self.Normalization(X), dtype=X.dtype)
+            if Y.shape != X.shape:
+                raise_error("sequenceInputLayer", "InvalidNormalizationOutput",
+                            f"The Normalization function of layer '{self.Name}' returned "
+                            f"an array of size {Y.shape} for input of size {X.shape} "
+                            f"(time, batch, channels); it must return the same size.")
             # nothing learnable comes before the input layer: its dX is never used
             return Y, (lambda dY, out=None: (dY, {})), None
         affine = self._affine(xp, X.dtype)
