@@ -54,6 +54,9 @@ def _name_call_errors():
     for name in __all__:
         if inspect.isfunction(names[name]):
             names[name] = named_arity(names[name], name)
+        elif inspect.isclass(names[name]) and not issubclass(names[name], Exception):
+            cls = names[name]
+            cls.__init__ = named_arity(cls.__init__, name)
 
 
 _name_call_errors()

@@ -21,7 +21,31 @@ class Categorical:
     __array_priority__ = 100
 
     def __init__(self, codes, cats, shape=None):
-        self.codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+        if isinstance(cats, (str, bytes)) or not isinstance(cats, (list, tuple, np.ndarray)):
+            raise_error("Categorical", "InvalidCategories",
+                        f"The categories must be a list of names, got "
+                        f"{type(cats).__name__}.", "type")
+        try:
+            codes = np.asarray(codes)
+            ok = codes.dtype.kind in "iu" or (codes.dtype.kind == "f" and codes.size and
+                                              np.isfinite(codes).all() and
+                                              (codes == np.round(codes)).all())
+        except (ValueError, TypeError):
+            ok = False
+        if not ok or (codes.size and (codes.min() < 0 or codes.max() >= len(cats))):
+            raise_error("Categorical", "InvalidCodes",
+                        f"The codes must be integers from 0 to {len(cats) - 1} (indices into "
+                        f"the categories), got {str(codes)[:60]}.")
+        if not all(isinstance(c, str) for c in cats) or len(set(cats)) != len(cats):
+            raise_error("Categorical", "InvalidCategories",
+                        "The categories must be unique names (text).", "type")
+        if shape is not None and not (isinstance(shape, tuple) and len(shape) == 2 and
+                                      all(type(n) is int and n >= 0 for n in shape) and
+                                      shape[0] * shape[1] == codes.size):
+            raise_error("Categorical", "InvalidShape",
+                        f"The shape must be a tuple (rows, columns) holding {codes.size} "
+                        f"elements, got {shape!r}.")
+        self.codes = codes.astype(np.int64).reshape(-1)
         self.categories = list(cats)
         self.shape = shape or (self.codes.size, 1)
 

@@ -90,7 +90,10 @@ def named_arity(function, name=None):
                         "InvalidArgument")
             import inspect
             try:
-                sig = f"{name}{inspect.signature(function)}"
+                sig = inspect.signature(function)
+                if function.__name__ == "__init__":     # a class: drop 'self'
+                    sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+                sig = f"{name}{sig}"
             except (TypeError, ValueError):
                 sig = name
             detail = text.split("() ", 1)[-1]

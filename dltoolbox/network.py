@@ -146,7 +146,10 @@ class SeriesNetwork:
     """A network of layers in series (MATLAB ``SeriesNetwork``)."""
 
     def __init__(self, layers):
-        object.__setattr__(self, "Layers", LayerArray(layers))
+        layers = LayerArray(layers)
+        if not layers:
+            raise_error("SeriesNetwork", "InvalidLayers", "A network needs at least one layer.")
+        object.__setattr__(self, "Layers", layers)
 
     @property
     def InputNames(self):  # noqa: N802 - MATLAB name
