@@ -7,6 +7,8 @@ from .categorical import Categorical, categorical, categories, countcats
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
 from .initializers import rng
+from .interop.onnx_export import exportONNXNetwork
+from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
@@ -39,7 +41,7 @@ __all__ = [
     "categorical", "categories", "countcats", "Categorical", "rng",
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
-    "save", "load",
+    "save", "load", "exportONNXNetwork", "importNetworkFromONNX", "importONNXNetwork",
 ]
 
 
