@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dltoolbox import gruLayer  # noqa: E402
-from dltoolbox.layers import _gru_kernels  # noqa: E402
+from dltoolbox.recurrent import fast  # noqa: E402
 from tests.reference.onnx_rnn import onnx_gru  # noqa: E402
 
 MODES = ["after-multiplication", "before-multiplication", "recurrent-bias-after-multiplication"]
@@ -119,9 +119,9 @@ def torch_errors():
 
 if __name__ == "__main__":
     for path in ("numpy", "numba"):
-        if path == "numba" and _gru_kernels.fused is None:
+        if path == "numba" and fast.numba_common is None:
             continue
-        _gru_kernels.FAST = path == "numba"
+        fast.FAST = path == "numba"
         fa, fr = forward_errors()
         print(f"[{path} path] forward vs ONNX Runtime (float32): max abs {fa:.2e}, "
               f"max rel {fr:.2e}")

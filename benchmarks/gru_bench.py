@@ -35,7 +35,8 @@ from dltoolbox import (  # noqa: E402
     trainingOptions,
     trainNetwork,
 )
-from dltoolbox.layers import ClassificationOutputLayer, _gru_kernels  # noqa: E402
+from dltoolbox.layers import ClassificationOutputLayer  # noqa: E402
+from dltoolbox.recurrent import fast  # noqa: E402
 from dltoolbox.training import loop  # noqa: E402
 
 try:
@@ -244,7 +245,7 @@ def main():
     a = parser.parse_args()
     peak = gemm_peak()
     print(f"dltoolbox GRU benchmark, float32, 2 threads; GEMM peak measured: {peak:.1f} GFLOP/s")
-    print(f"fast path (numba gate kernels): {'on' if _gru_kernels.FAST else 'off'}")
+    print(f"fast path (numba gate kernels): {'on' if fast.FAST else 'off'}")
     print(f"torch: {torch.__version__ if torch else 'not installed'}\n")
     head = f"{'(D, H, T, B)':>22} | {'forward ms':>10} {'torch':>8} {'ratio':>6} {'GF/s':>6} | " \
            f"{'train ms':>9} {'torch':>8} {'ratio':>6} {'GF/s':>6}"

@@ -12,10 +12,12 @@ from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
+                     bilstmLayer,
                      classificationLayer,
                      dropoutLayer,
                      fullyConnectedLayer,
                      gruLayer,
+                     lstmLayer,
                      regressionLayer,
                      sequenceInputLayer,
                      softmaxLayer,
@@ -34,8 +36,8 @@ from .training import trainingOptions, trainNetwork
 __version__ = "0.1.0"
 
 __all__ = [
-    "sequenceInputLayer", "gruLayer", "fullyConnectedLayer", "softmaxLayer",
-    "classificationLayer", "regressionLayer", "dropoutLayer",
+    "sequenceInputLayer", "gruLayer", "lstmLayer", "bilstmLayer", "fullyConnectedLayer",
+    "softmaxLayer", "classificationLayer", "regressionLayer", "dropoutLayer",
     "LayerArray", "disp", "SeriesNetwork", "assembleNetwork", "predict", "classify",
     "predictAndUpdateState", "classifyAndUpdateState", "resetState",
     "categorical", "categories", "countcats", "Categorical", "rng",

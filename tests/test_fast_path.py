@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from dltoolbox.layers import _gru_kernels
+from dltoolbox.recurrent import fast, gru
 
-pytestmark = pytest.mark.skipif(_gru_kernels.fused is None, reason="numba is not installed")
+pytestmark = pytest.mark.skipif(fast.numba_common is None, reason="numba is not installed")
 
 # Every kernel, in both dtypes: training (forward and backward) in two reset-gate modes,
 # prediction of a batch, and the one-observation path.
@@ -55,7 +55,7 @@ def test_whole_loop_kernels_match_the_numpy_path_in_both_product_orientations(
     import numpy as np
 
     from dltoolbox import gruLayer
-    if not _gru_kernels.fused.HAS_GEMM:
+    if not fast.numba_common.HAS_GEMM:
         pytest.skip("NumPy does not bundle OpenBLAS here")
     rs = np.random.default_rng(7)
     d, h, t, b = 5, 6, 7, 4
@@ -68,13 +68,13 @@ def test_whole_loop_kernels_match_the_numpy_path_in_both_product_orientations(
     dy = rs.standard_normal((b, h) if last else (t, b, h))
 
     def run(loops):
-        monkeypatch.setattr(_gru_kernels, "FAST", loops)
-        monkeypatch.setattr(_gru_kernels, "LOOPS", loops)
+        monkeypatch.setattr(fast, "FAST", loops)
+        monkeypatch.setattr(fast, "LOOPS", loops)
         layer._cache = None
         y, back, _ = layer.forward(x, training=True)
         dx, grads = back(dy)
         return [y, layer.forward(x)[0], dx] + [grads[k] for k in sorted(grads)]
 
-    monkeypatch.setattr(_gru_kernels, "orientation", lambda *args, **kwargs: way)
+    monkeypatch.setattr(gru, "orientation", lambda *args, **kwargs: way)
     for got, want in zip(run(True), run(False)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
