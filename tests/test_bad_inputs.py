@@ -241,6 +241,7 @@ def good_calls(tmp):
                       fullyConnectedLayer(2), softmaxLayer(), classificationLayer()]
     table = {
         "sequenceInputLayer": ((2,), {}), "gruLayer": ((2,), {}),
+        "lstmLayer": ((2,), {}), "bilstmLayer": ((2,), {}),
         "fullyConnectedLayer": ((2,), {}), "softmaxLayer": ((), {}),
         "classificationLayer": ((), {}), "regressionLayer": ((), {}),
         "dropoutLayer": ((0.5,), {}), "LayerArray": ((layers(),), {}),

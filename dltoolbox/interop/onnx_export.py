@@ -81,7 +81,8 @@ class _Graph:
 
     def const(self, base, value, dtype=np.float32):
         name = self.name(base)
-        self.inits.append(self.nh.from_array(np.ascontiguousarray(value, dtype=dtype), name))
+        value = np.array(value, dtype=dtype)      # keeps a scalar 0-d (a Gather index)
+        self.inits.append(self.nh.from_array(value, name))
         return name
 
     def node(self, op, inputs, base, n_out=1, **attrs):
@@ -241,11 +242,11 @@ def _activations(layer, n_per_dir, dirs=1):
     gate, state = layer.GateActivationFunction, layer.StateActivationFunction
     acts = [gate] + [state] * (n_per_dir - 1)
     acts = acts * dirs
-    alpha = [0.2 if a == "hard-sigmoid" else 0.0 for a in acts]
-    beta = [0.5 if a == "hard-sigmoid" else 0.0 for a in acts]
     out = {"activations": [_ACT[a] for a in acts]}
     if "hard-sigmoid" in acts:
-        out.update(activation_alpha=alpha, activation_beta=beta)
+        # ONNX Runtime hands the values in turn to the activations that take parameters;
+        # the spec can be read as one value per activation: equal values suit both
+        out.update(activation_alpha=[0.2] * len(acts), activation_beta=[0.5] * len(acts))
     return out
 
 

@@ -388,7 +388,7 @@ class _Importer:
         object.__setattr__(rnn[-1], "OutputMode", "last")
 
     def _rnn_common(self, node, gates):
-        x, w, r = node.input[0], self.const(node.input[1]), self.const(node.input[2])
+        w, r = self.const(node.input[1]), self.const(node.input[2])
         b = self.const(node.input[3]) if len(node.input) > 3 and node.input[3] else None
         if w is None or r is None or (len(node.input) > 3 and node.input[3] and b is None):
             self.fail(node, "has weights that are not constants")
@@ -425,13 +425,17 @@ class _Importer:
         if not acts:
             return "sigmoid", "tanh"
         names = []
-        for i, a in enumerate(acts):
+        k = 0       # ONNX Runtime: the k-th HardSigmoid takes the k-th alpha and beta
+        for a in acts:
             if a not in _ACT:
                 self.fail(node, f"uses the activation {a}")
-            if a == "HardSigmoid" and alpha and beta and \
-                    (abs(alpha[i] - 0.2) > 1e-6 or abs(beta[i] - 0.5) > 1e-6):
-                self.fail(node, f"uses HardSigmoid with alpha {alpha[i]}, beta {beta[i]} "
-                          f"(MATLAB's hard-sigmoid is 0.2, 0.5)")
+            if a == "HardSigmoid":
+                al = alpha[k] if alpha and k < len(alpha) else 0.2
+                be = beta[k] if beta and k < len(beta) else 0.5
+                k += 1
+                if abs(al - 0.2) > 1e-6 or abs(be - 0.5) > 1e-6:
+                    self.fail(node, f"uses HardSigmoid with alpha {al}, beta {be} (MATLAB's "
+                              f"hard-sigmoid is 0.2, 0.5)")
             names.append(_ACT[a])
         gate, state = names[0], names[1]
         if any(names[d * n_per_dir:(d + 1) * n_per_dir] != [gate] + [state] * (n_per_dir - 1)
