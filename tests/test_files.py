@@ -11,14 +11,18 @@ import pytest
 from dltoolbox import (
     DLToolboxError,
     assembleNetwork,
+    bilstmLayer,
     categorical,
     classificationLayer,
     dropoutLayer,
     fullyConnectedLayer,
     gruLayer,
     load,
+    lstmLayer,
     predict,
+    predictAndUpdateState,
     regressionLayer,
+    resetState,
     rng,
     save,
     sequenceInputLayer,
@@ -234,10 +238,44 @@ def test_network_round_trips_every_property(tmp_path, rs):
     assert S.labels.tolist() == ['a', 'b', 'a'] and S.info['k'] == 3
     assert np.isnan(S.info['nan']) and S.info['names'] == ('u', 'v')
     # resetState restores the HiddenState given at construction
-    from dltoolbox import predictAndUpdateState, resetState
     moved = predictAndUpdateState(back, x)
     np.testing.assert_array_equal(resetState(moved).Layers[1].HiddenState,
                                   net.Layers[1].HiddenState)
+
+
+@pytest.mark.parametrize("make,dirs", [(lstmLayer, 1), (bilstmLayer, 2)])
+def test_lstm_networks_round_trip_with_no_special_case(make, dirs, tmp_path, rs):
+    """lstmLayer/bilstmLayer came after the file format: nothing in it names them."""
+    h, d = 3, 2
+    rows = 4 * h * dirs
+    net = assembleNetwork([
+        sequenceInputLayer(d),
+        make(h, InputWeights=rs.standard_normal((rows, d)),
+             RecurrentWeights=rs.standard_normal((rows, h)), Bias=rs.standard_normal((rows, 1)),
+             HiddenState=rs.standard_normal((dirs * h, 1)),
+             CellState=rs.standard_normal((dirs * h, 1)), OutputMode='last',
+             StateActivationFunction='softsign', BiasL2Factor=list(range(1, 4 * dirs + 1))),
+        fullyConnectedLayer(2, Weights=rs.standard_normal((2, dirs * h)),
+                            Bias=np.zeros((2, 1))),
+        softmaxLayer(), classificationLayer(Classes=['u', 'v'])])
+    x = rs.standard_normal((d, 6)).astype(np.float32)
+    moved = predictAndUpdateState(net, x)
+    save(tmp_path / "lstm.mat", net=moved)
+    back = load(tmp_path / "lstm.mat").net
+    for a, b in zip(moved.Layers, back.Layers):
+        assert type(a) is type(b)
+        for k in {k for k in a.__dict__ if k != "_cache"}:
+            assert same_value(getattr(a, k), getattr(b, k)), (a.Name, k)
+    np.testing.assert_array_equal(predict(back, x), predict(moved, x))
+    np.testing.assert_array_equal(resetState(back).Layers[1].CellState,
+                                  net.Layers[1].CellState)
+    with zipfile.ZipFile(tmp_path / "lstm.mat") as z:
+        import json
+        tree = json.loads(json.loads(z.read("dltoolbox.json"))["variables"])
+    layer = tree["net"]["Layers"][1]
+    assert layer["class"] == type(net.Layers[1]).__name__
+    assert set(layer["state"]) == {"HiddenState", "CellState"}
+    assert set(layer["learnables"]) == {"InputWeights", "RecurrentWeights", "Bias"}
 
 
 class ToyStatefulLayer(Layer):
