@@ -27,3 +27,14 @@ def test_time_series_forecasting_runs(tmp_path):
     # the test segment swings over about +-600 around its level
     assert np.isfinite(closed) and np.isfinite(opened)
     assert opened < 300
+
+
+def test_japanese_vowels_bilstm_as_the_page_has_it():
+    (seed, acc, _), = load("sequence_classification_bilstm").main(seeds=(0,))
+    assert seed == 0 and acc >= 0.92
+
+
+def test_time_series_forecasting_with_lstm_layer(tmp_path):
+    closed, opened = load("time_series_forecasting").main(max_epochs=40, layer="lstm")
+    assert np.isfinite(closed) and np.isfinite(opened)
+    assert opened < 300
