@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from ._netfile import user_stacklevel
 from .errors import raise_error
 
 
@@ -116,14 +117,15 @@ def read_mat(filename, names=None):
             warnings.warn(f"load: variable '{name}' of '{filename}' is a MATLAB object (a "
                           f"categorical, string, table, ...) that scipy cannot read; it is "
                           f"skipped. In MATLAB, convert it first (cellstr(x) for categorical "
-                          f"or string, table2struct for a table) and save again.", stacklevel=3)
+                          f"or string, table2struct for a table) and save again.",
+                          stacklevel=user_stacklevel())
             continue
         value = _from_mat(value, name)
         bad = _contains_unsupported(value)
         if bad:
             warnings.warn(f"load: variable '{name}' of '{filename}' holds a MATLAB "
                           f"{bad.kind} at {bad.where}, which cannot be read; the variable is "
-                          f"skipped.", stacklevel=3)
+                          f"skipped.", stacklevel=user_stacklevel())
             continue
         out[name] = value
     return out

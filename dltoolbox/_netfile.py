@@ -65,7 +65,7 @@ class _Writer:
                           f"({getattr(value, '__qualname__', type(value).__name__)}); it is not "
                           f"saved and reads back as {default!r}. A trained network does not "
                           f"need it to predict, unless it is a Normalization function.",
-                          stacklevel=4)
+                          stacklevel=user_stacklevel())
 
     def encode(self, value, where, default=None):
         from .layer_array import LayerArray
@@ -138,6 +138,16 @@ class _Writer:
             rec[group][name] = self.encode(value, f"property '{name}' of layer {where}",
                                            default)
         return rec
+
+
+def user_stacklevel():
+    """The ``stacklevel`` of a warning that points at the first frame outside dltoolbox."""
+    import os
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def function_name(f):
@@ -287,7 +297,7 @@ def resolve_function(name, where, default):
             not isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
         warnings.warn(f"load: {where} names the function '{name}', which is not a function of "
                       f"an imported module; it reads back as {default!r}. Import its module "
-                      f"and load again to have it.", stacklevel=5)
+                      f"and load again to have it.", stacklevel=user_stacklevel())
         return default
     return obj
 
@@ -296,7 +306,11 @@ def decode_file(filename, data, names=None):
     """The variables in a network file's bytes (``names``: only those)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            members = {info.filename: z.read(info.filename) for info in z.infolist()}
+            infos = z.infolist()
+            if any(i.filename == HEADER for i in infos) and \
+                    any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+                _corrupt(filename, "a compressed member; dltoolbox writes none (a zip bomb?)")
+            members = {info.filename: z.read(info.filename) for info in infos}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         _corrupt(filename, str(exc) or type(exc).__name__)
     if HEADER not in members:
@@ -316,10 +330,14 @@ def decode_file(filename, data, names=None):
     arrays = [members.get(f"a{i}.npy", b"") for i in range(len(members) - 1)]
     if _checksum(tree_text, arrays) != checksum:
         _corrupt(filename, "checksum mismatch")
-    tree = json.loads(tree_text)
-    reader = _Reader(filename, members)
-    wanted = tree if names is None else {n: tree[n] for n in names if n in tree}
-    out = {}
-    for name, t in wanted.items():
-        out[name] = reader.decode(t, f"variable '{name}'")
-    return out
+    try:
+        tree = json.loads(tree_text)
+        reader = _Reader(filename, members)
+        wanted = tree if names is None else {n: tree[n] for n in names if n in tree}
+        return {name: reader.decode(t, f"variable '{name}'") for name, t in wanted.items()}
+    except RecursionError:
+        _corrupt(filename, "nesting too deep")
+    except (ValueError, TypeError, AttributeError) as exc:
+        if isinstance(exc, DLToolboxError):
+            raise
+        _corrupt(filename, f"unreadable variables: {exc}")

@@ -375,7 +375,8 @@ def test_hostile_pickle_is_refused_without_running(tmp_path):
     assert load(tmp_path / "trusted.pkl", allow_pickle=True).a.tolist() == [0, 1, 2]
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "text", "random", "header"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "text", "random", "header",
+                                    "compressed", "deep"])
 def test_damaged_files_are_named_errors(tmp_path, rs, damage):
     path = tmp_path / "net.mat"
     save(path, net=all_options_network(rs))
@@ -394,12 +395,16 @@ def test_damaged_files_are_named_errors(tmp_path, rs, damage):
     elif damage == "random":
         data = bytearray(rs.integers(0, 256, 300, dtype=np.uint8).tobytes())
         data[:2] = b"PK"
-    if damage == "header":
+    if damage == "deep":        # nesting past Python's recursion limit, checksum right
+        _rewrite_tree(path, lambda t: '{"x": ' + '[' * 100000 + ']' * 100000 + '}')
+    elif damage in ("header", "compressed"):
         with zipfile.ZipFile(path) as z:
             members = {n: z.read(n) for n in z.namelist()}
-        members["dltoolbox.json"] = members["dltoolbox.json"].replace(b'"version": 1',
-                                                                      b'"version": 9')
-        with zipfile.ZipFile(path, "w") as z:
+        if damage == "header":
+            members["dltoolbox.json"] = members["dltoolbox.json"].replace(b'"version": 1',
+                                                                          b'"version": 9')
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED if damage == "compressed"
+                             else zipfile.ZIP_STORED) as z:
             for n, b in members.items():
                 z.writestr(n, b)
     else:
