@@ -262,6 +262,10 @@ class _Reader:
         layer = object.__new__(cls)
         for group in ("properties", "learnables", "state", "private"):
             for name, value in t.get(group, {}).items():
+                if not isinstance(name, str) or not name.isidentifier() or \
+                        name.startswith("__") or name == "_cache" or \
+                        (group == "private") != name.startswith("_"):
+                    _corrupt(self.filename, f"{where} has a property named {name!r}")
                 opt = cls._options.get(name.lower())
                 value = self.decode(value, f"property '{name}' of {where}",
                                     opt.default if opt is not None else None)
@@ -279,6 +283,7 @@ class _Reader:
         try:
             arr = check_layer_array(layers, "load")
             size = arr[0].InputSize
+            arr[0].check_assembled(size)
             for layer in arr[1:]:
                 layer.check_assembled(size)
                 size = layer.output_size(size)

@@ -12,7 +12,7 @@
 
 Files are written to a temporary file in the same folder and renamed, so a crash never
 leaves a half-written file. ``load`` tells the kinds apart by their first bytes; a pickle
-(the format of dltoolbox before 0.2) is read only with ``allow_pickle=True``.
+(the format of earlier dltoolbox versions) is read only with ``allow_pickle=True``.
 """
 
 import io as _io
@@ -141,7 +141,8 @@ def load(filename, *names, allow_pickle=False):
     ``S.XTrain``; ``load('net.mat')['net']``. ``load(filename, 'XTrain', 'YTrain')``
     loads only those variables (a missing one is a warning, as in MATLAB).
 
-    ``allow_pickle=True`` also reads Python pickles, the format of dltoolbox before 0.2.
+    ``allow_pickle=True`` also reads Python pickles, the format of earlier dltoolbox
+    versions.
     It is off because reading a pickle runs whatever code the file holds, with your
     rights: turn it on only for files you wrote yourself, then save them again to have
     data-only files.
@@ -196,7 +197,7 @@ def _read(filename, data, names, allow_pickle):
     if data[:6] == b"MATLAB" or (filename.lower().endswith(".mat") and not is_pickle):
         return _matfile.read_mat(filename, names)
     if not allow_pickle:
-        what = "a Python pickle (the file format of dltoolbox before 0.2)" if is_pickle \
+        what = "a Python pickle (the file format of earlier dltoolbox versions)" if is_pickle \
             else "not a file that load reads (a dltoolbox file, a MAT-file or an .npz)"
         raise_error("load", "PickleFile" if is_pickle else "UnknownFormat",
                     f"'{filename}' is {what}. It was not read: reading a pickle runs the code "

@@ -349,6 +349,15 @@ def test_file_naming_a_dangerous_function_or_class_runs_nothing(tmp_path):
     with pytest.raises(DLToolboxError) as e:
         load(path)
     assert ident(e) == "dltoolbox:load:UnknownLayerClass"
+    # a property that would replace the object's class or dict is refused
+    save(path, layer=softmaxLayer(Name='s'))
+    for name in ("__class__", "__dict__", "_cache", "not a name"):
+        _rewrite_tree(path, lambda t, n=name: t.replace('"private": {}',
+                                                         f'"private": {{"{n}": 1}}'))
+        with pytest.raises(DLToolboxError, match="property named") as e:
+            load(path)
+        assert ident(e) == "dltoolbox:load:CorruptFile"
+        save(path, layer=softmaxLayer(Name='s'))
 
 
 class _Hostile:
