@@ -117,7 +117,9 @@ def read_mat(filename, names=None):
             warnings.warn(f"load: variable '{name}' of '{filename}' is a MATLAB object (a "
                           f"categorical, string, table, ...) that scipy cannot read; it is "
                           f"skipped. In MATLAB, convert it first (cellstr(x) for categorical "
-                          f"or string, table2struct for a table) and save again.",
+                          f"or string, table2struct for a table) and save again; a network "
+                          f"travels as ONNX: exportONNXNetwork there, importNetworkFromONNX "
+                          f"here.",
                           stacklevel=user_stacklevel())
             continue
         value = _from_mat(value, name)

@@ -265,6 +265,10 @@ def torch_models():
         def forward(self, x):
             return torch.softmax(self.fc(self.rnn(x)[0][-1]), dim=-1)
 
+    class SliceLast(Seq):     # y[-1:][0]: Slice + Gather in the file
+        def forward(self, x):
+            return self.fc(self.rnn(x)[0][-1:][0])
+
     class BatchFirst(Seq):
         def forward(self, x):
             return self.fc(self.rnn(x.transpose(0, 1))[0]).transpose(0, 1)
@@ -272,6 +276,7 @@ def torch_models():
     return {
         "GRU seq": Seq(nn.GRU(4, 5), 5), "GRU last": Last(nn.GRU(4, 5), 5),
         "GRU batch-first": BatchFirst(nn.GRU(4, 5), 5),
+        "GRU slice-last": SliceLast(nn.GRU(4, 5), 5),
         "LSTM seq": Seq(nn.LSTM(4, 5), 5), "LSTM last": Last(nn.LSTM(4, 5), 5),
         "BiLSTM seq": Seq(nn.LSTM(4, 5, bidirectional=True), 10),
         "BiLSTM last": Last(nn.LSTM(4, 5, bidirectional=True), 10),
@@ -279,7 +284,8 @@ def torch_models():
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name", ["GRU seq", "GRU last", "GRU batch-first", "LSTM seq",
+@pytest.mark.parametrize("name", ["GRU seq", "GRU last", "GRU batch-first",
+                                  "GRU slice-last", "LSTM seq",
                                   "LSTM last", "BiLSTM seq", "BiLSTM last"])
 def test_torch_onnx_export_imports_and_predicts_as_torch(name, tmp_path):
     torch = pytest.importorskip("torch")
@@ -297,7 +303,7 @@ def test_torch_onnx_export_imports_and_predicts_as_torch(name, tmp_path):
         X = [x.transpose(0, 1)[:, i].numpy().T for i in range(T)]
         ref = ref.transpose(1, 0, 2)
     out = as_batch(predict(net, X))
-    assert net.is_classifier == name.endswith("last")
+    assert net.is_classifier == name.endswith(" last")
     np.testing.assert_allclose(out, ref, rtol=RTOL, atol=ATOL)
     record("torch.onnx.export import vs torch", np.abs(out - ref).max())
     if "GRU" in name:

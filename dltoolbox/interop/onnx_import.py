@@ -310,6 +310,12 @@ class _Importer:
                 kinds[out] = "vec"
                 return
             self.fail(node, "selects time steps other than the last")
+        if op == "Gather" and kind == "lastslice" and self.attr(node, "axis", 0) == 0:
+            idx = self.const(others[0]) if others else None
+            if idx is not None and np.ndim(idx) == 0 and int(idx) in (0, -1):
+                kinds[out] = "vec"
+                return
+            self.fail(node, "selects from the last time step in an unexpected way")
         if op == "Slice" and kind == "seq":
             starts = self.attr(node, "starts") or self.const(node.input[1])
             axes = self.attr(node, "axes") or (self.const(node.input[3])
@@ -477,13 +483,8 @@ class _Importer:
         if direction == "reverse":
             self.fail(node, "runs in reverse only")
         gate, state = self._activations(node, 3, dirs)
-        from ..layers import registry
-        classes = registry.layer_classes()
-        ctor_name = "bilstmLayer" if dirs == 2 else "lstmLayer"
-        import dltoolbox.layers as layers_pkg
-        ctor = getattr(layers_pkg, ctor_name, None)
-        if ctor is None or ("BiLSTMLayer" if dirs == 2 else "LSTMLayer") not in classes:
-            self.fail(node, f"needs {ctor_name}, which this dltoolbox does not have")
+        from ..layers import bilstmLayer, lstmLayer
+        ctor = bilstmLayer if dirs == 2 else lstmLayer
         rows = 4 * h
 
         def per_dir(a):
