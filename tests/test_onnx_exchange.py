@@ -383,3 +383,42 @@ def test_import_errors(tmp_path, rs):
             (mnemonic, ident(e))
     with pytest.raises(DLToolboxError, match="'act' \\(Relu\\)"):
         importNetworkFromONNX(tmp_path / "relu.onnx")
+
+
+def test_hand_made_graph_imports_and_predicts_as_onnx_runtime(tmp_path, rs):
+    """Operators no exporter here writes in this form: Slice + Squeeze of the last step,
+    Gemm without transB and with alpha/beta, Dropout and Identity nodes, a GRU whose
+    recurrent bias only touches the r and z gates (folded into 'after-multiplication')."""
+    from onnx import TensorProto, helper, numpy_helper
+    T, N, C, H, K = 6, 3, 4, 5, 2
+    rb = np.concatenate([rs.standard_normal(2 * H), np.zeros(H)])
+    inits = {"W": f32(rs.standard_normal((1, 3 * H, C))),
+             "R": f32(rs.standard_normal((1, 3 * H, H)) * 0.5),
+             "B": f32(np.concatenate([rs.standard_normal(3 * H), rb])[None]),
+             "sq1": np.array([1], np.int64), "sq0": np.array([0], np.int64),
+             "st": np.array([-1], np.int64), "en": np.array([2 ** 62], np.int64),
+             "G": f32(rs.standard_normal((H, K))), "c": f32(rs.standard_normal(K))}
+    nodes = [helper.make_node("Identity", ["X"], ["x1"]),
+             helper.make_node("GRU", ["x1", "W", "R", "B"], ["Y", "Yh"], hidden_size=H,
+                              linear_before_reset=1),
+             helper.make_node("Squeeze", ["Y", "sq1"], ["y"]),
+             helper.make_node("Dropout", ["y"], ["yd"]),
+             helper.make_node("Slice", ["yd", "st", "en", "sq0"], ["ys"]),
+             helper.make_node("Squeeze", ["ys", "sq0"], ["yl"]),
+             helper.make_node("Gemm", ["yl", "G", "c"], ["Z"], alpha=2.0, beta=0.5)]
+    graph = helper.make_graph(
+        nodes, "hand", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "N", C])],
+        [helper.make_tensor_value_info("Z", TensorProto.FLOAT, ["N", K])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    path = tmp_path / "hand.onnx"
+    onnx.save(model, str(path))
+    net = importNetworkFromONNX(path)
+    assert net.Layers[1].ResetGateMode == "after-multiplication"
+    assert net.Layers[1].OutputMode == "last" and not net.is_classifier
+    X = [f32(rs.standard_normal((C, T))) for _ in range(N)]
+    ref = run_ort(path, X)
+    out = predict(net, X)
+    np.testing.assert_allclose(out, ref, rtol=RTOL, atol=ATOL)
+    record("hand-made graph import vs ORT", np.abs(out - ref).max())
