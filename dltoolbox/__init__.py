@@ -3,7 +3,8 @@
 ``from dltoolbox import *`` brings the MATLAB names a ported script uses bare.
 """
 
-from .categorical import Categorical, categorical, categories, countcats
+from .analysis import NetworkAnalysis, activations, analyzeNetwork
+from .categorical import Categorical, categorical, categories, countcats, isordinal
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
 from .initializers import rng
@@ -12,15 +13,31 @@ from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
+                     averagePooling1dLayer,
+                     batchNormalizationLayer,
                      bilstmLayer,
                      classificationLayer,
+                     clippedReluLayer,
+                     convolution1dLayer,
                      dropoutLayer,
+                     eluLayer,
+                     flattenLayer,
                      fullyConnectedLayer,
+                     geluLayer,
+                     globalAveragePooling1dLayer,
+                     globalMaxPooling1dLayer,
                      gruLayer,
+                     layerNormalizationLayer,
+                     leakyReluLayer,
                      lstmLayer,
+                     maxPooling1dLayer,
                      regressionLayer,
+                     reluLayer,
                      sequenceInputLayer,
+                     sigmoidLayer,
                      softmaxLayer,
+                     swishLayer,
+                     tanhLayer,
 )
 from .network import (
                      SeriesNetwork,
@@ -44,6 +61,14 @@ __all__ = [
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
     "save", "load", "exportONNXNetwork", "importNetworkFromONNX", "importONNXNetwork",
+]
+
+__all__ += [
+    "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
+    "swishLayer", "geluLayer", "isordinal", "batchNormalizationLayer", "layerNormalizationLayer",
+    "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer", "globalMaxPooling1dLayer",
+    "globalAveragePooling1dLayer", "flattenLayer", "activations", "analyzeNetwork",
+    "NetworkAnalysis",
 ]
 
 

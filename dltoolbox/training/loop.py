@@ -35,6 +35,7 @@ from ..network import (
 from . import progress
 from .options import TrainingOptions
 from .solvers import Solver
+from .statistics import population_statistics
 
 EPS_SINGLE = float(np.finfo(np.float32).eps)
 
@@ -264,6 +265,7 @@ class _Run:
         self.solver.update(self.theta, self.grad, self._rate[1], self.previous)
         for layer in self.layers:
             layer.learnables_changed()
+            layer.commit_statistics()
 
     def snapshot(self):
         return to_host(self.theta).copy()
@@ -292,8 +294,9 @@ def _check_inputs(X, Y, layers, options, func):
                     f"'options' must be created by trainingOptions, got "
                     f"{type(options).__name__}.", "type")
     arr = check_layer_array(layers, func)
-    seqs, single = seqmod.to_sequences(X, func, "X")
-    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name)
+    seqs, single = seqmod.to_sequences(X, func, "X", channels=arr[0].InputSize)
+    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
+                          min_length=arr[0].MinLength)
     seqmod.check_finite(seqs, func, "X")
     tg = prepare_targets(Y, seqs, single, arr, func)
     return arr, seqs, tg
@@ -526,6 +529,13 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
             if err.identifier.endswith(":IncorrectNetworkState"):
                 raise as_called_from(err, func) from None
             raise
+        if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
+            raise_error(func, "OutputLengthMismatch",
+                        f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
+                        f"input time steps, so its outputs cannot be compared with the "
+                        f"responses step by step. For sequence-to-sequence networks use "
+                        f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
+                        f"layers.")
         loss, dY, metric = run.layers[-1].loss(Yp, Tc)
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
@@ -572,6 +582,9 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
         run.restore(best[1])
         out_iteration = best[2]
         final_val = (best[0], info[f"Validation{report.metric}"][best[2] - 1])
+    if opts.BatchNormalizationStatistics == "population" and \
+            population_statistics(run.layers, seqs, opts, xp) and val is not None:
+        final_val = validate()          # the final metrics are those of the final network
     for key in list(info):
         info[key] = np.asarray(info[key], dtype=np.float64)
     info.FinalValidationLoss = final_val[0] if val is not None else np.nan
@@ -585,8 +598,10 @@ def _validation_data(opts, arr, func):
     if opts.ValidationData is None:
         return None
     xv, yv = opts.ValidationData
-    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData")
-    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData")
+    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData",
+                                         channels=arr[0].InputSize)
+    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData",
+                          arr[0].MinLength)
     seqmod.check_finite(vseqs, func, "ValidationData")
     return vseqs, prepare_targets(yv, vseqs, vsingle, arr, func, "ValidationData")
 
