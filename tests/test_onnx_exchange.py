@@ -17,18 +17,27 @@ from dltoolbox import (
     bilstmLayer,
     classificationLayer,
     classify,
+    clippedReluLayer,
+    convolution1dLayer,
     dropoutLayer,
+    eluLayer,
     exportONNXNetwork,
     fullyConnectedLayer,
+    geluLayer,
     gruLayer,
     importNetworkFromONNX,
     importONNXNetwork,
+    leakyReluLayer,
     lstmLayer,
     predict,
     predictAndUpdateState,
     regressionLayer,
+    reluLayer,
     sequenceInputLayer,
+    sigmoidLayer,
     softmaxLayer,
+    swishLayer,
+    tanhLayer,
 )
 from dltoolbox.interop.gate_order import GATE_ORDER, permutation, reorder
 
@@ -361,7 +370,7 @@ def test_import_errors(tmp_path, rs):
     garbage.write_bytes(b"not a model at all")
     x = helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "N", 2])
     y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["T", "N", 2])
-    relu = helper.make_model(helper.make_graph([helper.make_node("Relu", ["X"], ["Y"],
+    relu = helper.make_model(helper.make_graph([helper.make_node("Abs", ["X"], ["Y"],
                                                                  name="act")], "g", [x], [y]),
                              opset_imports=[helper.make_opsetid("", 14)])
     onnx.save(relu, str(tmp_path / "relu.onnx"))
@@ -381,7 +390,7 @@ def test_import_errors(tmp_path, rs):
             call()
         assert ident(e).endswith(f":{mnemonic}") or "OutputLayerType" in str(e.value), \
             (mnemonic, ident(e))
-    with pytest.raises(DLToolboxError, match="'act' \\(Relu\\)"):
+    with pytest.raises(DLToolboxError, match="'act' \\(Abs\\)"):
         importNetworkFromONNX(tmp_path / "relu.onnx")
 
 
@@ -422,3 +431,55 @@ def test_hand_made_graph_imports_and_predicts_as_onnx_runtime(tmp_path, rs):
     out = predict(net, X)
     np.testing.assert_allclose(out, ref, rtol=RTOL, atol=ATOL)
     record("hand-made graph import vs ORT", np.abs(out - ref).max())
+
+
+ACTIVATIONS = {
+    "relu": lambda: reluLayer(), "leakyrelu": lambda: leakyReluLayer(0.2),
+    "clippedrelu": lambda: clippedReluLayer(0.5), "elu": lambda: eluLayer(0.7),
+    "tanh": lambda: tanhLayer(), "sigmoid": lambda: sigmoidLayer(),
+    "swish": lambda: swishLayer(), "gelu": lambda: geluLayer(),
+    "gelu-tanh": lambda: geluLayer('Approximation', 'tanh'),
+}
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("opset", [9, 20])
+def test_activation_layers_export_and_import(name, opset, tmp_path, rs):
+    layer = ACTIVATIONS[name]()
+    net = assembleNetwork([
+        sequenceInputLayer(3), gruLayer(4, **{k: f32(v) for k, v in dict(
+            InputWeights=rs.standard_normal((12, 3)), RecurrentWeights=rs.standard_normal((12, 4)),
+            Bias=rs.standard_normal((12, 1))).items()}),
+        fullyConnectedLayer(5, Weights=f32(rs.standard_normal((5, 4)) * 2),
+                            Bias=f32(rs.standard_normal((5, 1)))),
+        layer, fullyConnectedLayer(2, Weights=f32(rs.standard_normal((2, 5))),
+                                   Bias=f32(rs.standard_normal((2, 1)))), regressionLayer()])
+    path = tmp_path / "act.onnx"
+    exportONNXNetwork(net, path, OpsetVersion=opset)
+    X = seqs(rs)
+    compare(net, path, X, "export activations vs ORT")
+    if name.startswith("gelu") and opset < 20:     # written as its Erf/Tanh formula
+        with pytest.raises(DLToolboxError, match=r"\((Erf|Mul)\)") as e:
+            importNetworkFromONNX(path)
+        assert ident(e) == "dltoolbox:importNetworkFromONNX:UnsupportedOperator"
+        return
+    back = importNetworkFromONNX(path)
+    assert type(back.Layers[3]) is type(layer)
+    assert back.Layers[3].__dict__.keys() == layer.__dict__.keys()
+    for key, value in layer.__dict__.items():
+        if key != "Name":
+            assert getattr(back.Layers[3], key) == pytest.approx(value), key
+    np.testing.assert_allclose(as_batch(predict(back, X)), as_batch(predict(net, X)),
+                               rtol=RTOL, atol=ATOL)
+
+
+def test_layers_without_onnx_form_are_named(tmp_path):
+    net = assembleNetwork([sequenceInputLayer(3),
+                           convolution1dLayer(2, 4, Weights=np.ones((2, 3, 4), np.float32),
+                                              Bias=np.zeros((1, 4), np.float32), Name='conv'),
+                           fullyConnectedLayer(1, Weights=np.ones((1, 4), np.float32),
+                                               Bias=np.zeros((1, 1), np.float32)),
+                           regressionLayer()])
+    with pytest.raises(DLToolboxError, match="'conv'") as e:
+        exportONNXNetwork(net, tmp_path / "c.onnx")
+    assert ident(e) == "dltoolbox:exportONNXNetwork:UnsupportedLayer"

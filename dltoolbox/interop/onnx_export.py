@@ -16,6 +16,10 @@ channels), T symbolic and N symbolic unless ``BatchSize`` is given; the output `
   output of the last time step); CellState becomes ``initial_c``.
 * fullyConnectedLayer -> ``MatMul`` + ``Add``; softmaxLayer -> ``Softmax`` (last axis);
   dropoutLayer -> ``Identity`` (prediction); output layers add nothing.
+* reluLayer, leakyReluLayer, clippedReluLayer, eluLayer, tanhLayer, sigmoidLayer ->
+  ``Relu``, ``LeakyRelu``, ``Clip``, ``Elu``, ``Tanh``, ``Sigmoid``; swishLayer ->
+  ``Mul(x, Sigmoid(x))``; geluLayer -> ``Gelu`` (opset 20 on), else its formula with
+  ``Erf`` (or ``Tanh`` for Approximation 'tanh').
 """
 
 import os
@@ -300,9 +304,52 @@ def _identity(g, layer, x, time, size):
     return x, time, size
 
 
+def _unary(op, **attrs):
+    def write(g, layer, x, time, size):
+        extra = {k: float(getattr(layer, v)) for k, v in attrs.items()}
+        return g.node(op, [x], layer.Name, **extra), time, size
+    return write
+
+
+def _clipped_relu(g, layer, x, time, size):
+    if g.opset >= 11:
+        y = g.node("Clip", [x, g.const("lo", 0.0), g.const("hi", layer.Ceiling)], layer.Name)
+    else:
+        y = g.node("Clip", [x], layer.Name, min=0.0, max=float(layer.Ceiling))
+    return y, time, size
+
+
+def _swish(g, layer, x, time, size):
+    return g.node("Mul", [x, g.node("Sigmoid", [x], layer.Name)], layer.Name), time, size
+
+
+def _gelu(g, layer, x, time, size):
+    """GELU: the Gelu operator from opset 20, else its formula from Erf or Tanh."""
+    tanh = layer.Approximation == "tanh"
+    if g.opset >= 20:
+        return g.node("Gelu", [x], layer.Name, approximate="tanh" if tanh else "none"), \
+            time, size
+    if tanh:        # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.node("Mul", [x, g.node("Mul", [x, x], layer.Name)], layer.Name)
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.const("k", 0.044715)], layer.Name)],
+                       layer.Name)
+        t = g.node("Tanh", [g.node("Mul", [inner, g.const("s", np.sqrt(2 / np.pi))],
+                                   layer.Name)], layer.Name)
+    else:           # 0.5 x (1 + erf(x / sqrt(2)))
+        t = g.node("Erf", [g.node("Mul", [x, g.const("s", 1 / np.sqrt(2))], layer.Name)],
+                   layer.Name)
+    half = g.node("Mul", [x, g.const("half", 0.5)], layer.Name)
+    return g.node("Mul", [half, g.node("Add", [t, g.const("one", 1.0)], layer.Name)],
+                  layer.Name), time, size
+
+
 _WRITERS = {"SequenceInputLayer": _input, "GRULayer": _gru, "LSTMLayer": _lstm,
             "BiLSTMLayer": _bilstm, "FullyConnectedLayer": _fc, "SoftmaxLayer": _softmax,
             "DropoutLayer": _identity, "ClassificationOutputLayer": _identity,
-            "RegressionOutputLayer": _identity}
+            "RegressionOutputLayer": _identity, "ReLULayer": _unary("Relu"),
+            "LeakyReLULayer": _unary("LeakyRelu", alpha="Scale"),
+            "ClippedReLULayer": _clipped_relu, "ELULayer": _unary("Elu", alpha="Alpha"),
+            "TanhLayer": _unary("Tanh"), "SigmoidLayer": _unary("Sigmoid"),
+            "SwishLayer": _swish, "GELULayer": _gelu}
 
 __all__ = ["exportONNXNetwork"]

@@ -13,8 +13,10 @@ computations that only make zero initial states (``Shape``, ``Gather``, ``Concat
 * ``Squeeze`` of ``Y`` / ``Y_h``, ``Transpose`` + ``Reshape`` of a bidirectional ``Y``,
   and ``Gather``/``Slice`` of the last time step (OutputMode 'last').
 * ``MatMul`` + ``Add`` and ``Gemm`` -> fullyConnectedLayer; ``Softmax`` (last axis) ->
-  softmaxLayer; ``Dropout``/``Identity``/``Cast`` pass through; ``Sub``/``Mul``/``Div``/
-  ``Add`` with constants on the input -> the input layer's normalization.
+  softmaxLayer; ``Relu``, ``LeakyRelu``, ``Clip`` (from 0), ``Elu``, ``Tanh``,
+  ``Sigmoid``, ``Gelu`` and ``Mul(x, Sigmoid(x))`` -> the activation layers;
+  ``Dropout``/``Identity``/``Cast`` pass through; ``Sub``/``Mul``/``Div``/``Add`` with
+  constants on the input -> the input layer's normalization.
 
 Any other operator on the data path is a named error that names it. The input is
 ``[T, N, C]`` (ONNX's layout 0); a ``Transpose`` to batch-first and back is followed.
@@ -30,6 +32,7 @@ from ..errors import DLToolboxError, raise_error
 from .gate_order import reorder
 from .onnx_export import onnx_modules
 
+_ACTIVATION_OPS = ("Relu", "LeakyRelu", "Elu", "Tanh", "Sigmoid", "Gelu")
 _ACT = {"Sigmoid": "sigmoid", "HardSigmoid": "hard-sigmoid", "Tanh": "tanh",
         "Softsign": "softsign"}
 
@@ -117,6 +120,7 @@ class _Importer:
         self.layers = []
         self.norm = []              # (op, constant) on the input, in order
         self.pending_fc = None      # the fullyConnectedLayer a MatMul just made
+        self.sigmoid_of = {}        # Sigmoid output -> (its input, its layer): swish
 
     # -- helpers ---------------------------------------------------------------------
     def fail(self, node, why):
@@ -264,6 +268,13 @@ class _Importer:
         if op in ("Identity", "Cast", "Dropout"):
             kinds[out] = kind
             return
+        if op == "Mul" and len(others) == 1 and others[0] in self.sigmoid_of and \
+                self.sigmoid_of[others[0]][0] == x and \
+                self.layers and self.layers[-1] is self.sigmoid_of[others[0]][1]:
+            from ..layers import swishLayer
+            self.layers[-1] = swishLayer()              # x * sigmoid(x)
+            kinds[out] = kind
+            return
         if op in ("GRU", "LSTM"):
             if kind != "seq":
                 self.fail(node, "takes a tensor that is not a [T, N, C] sequence")
@@ -371,6 +382,26 @@ class _Importer:
                 kinds[out] = kind
                 return
             self.fail(node, "is an elementwise operation with no dltoolbox layer")
+        if op in _ACTIVATION_OPS and kind in ("seq", "vec") and not others:
+            layer = self._activation_layer(node)
+            self.layers.append(layer)
+            self.pending_fc = None
+            if op == "Sigmoid":
+                self.sigmoid_of[out] = (x, layer)
+            kinds[out] = kind
+            return
+        if op == "Clip" and kind in ("seq", "vec"):
+            lo = self.attr(node, "min") if len(node.input) < 2 else \
+                (self.const(node.input[1]) if node.input[1] else None)
+            hi = self.attr(node, "max") if len(node.input) < 2 else \
+                (self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None)
+            if lo is None or float(lo) != 0.0:
+                self.fail(node, "clips at a lower bound other than 0")
+            from ..layers import clippedReluLayer, reluLayer
+            self.layers.append(reluLayer() if hi is None else clippedReluLayer(float(hi)))
+            self.pending_fc = None
+            kinds[out] = kind
+            return
         if op == "Softmax":
             axis = self.attr(node, "axis", -1)
             rank = 3 if kind == "seq" else 2
@@ -382,6 +413,18 @@ class _Importer:
                 return
             self.fail(node, f"normalizes over axis {axis}, not the channels")
         self.fail(node, f"on a {kind} tensor has no dltoolbox layer")
+
+    def _activation_layer(self, node):
+        from .. import layers
+        op = node.op_type
+        if op == "LeakyRelu":
+            return layers.leakyReluLayer(float(self.attr(node, "alpha", 0.01)))
+        if op == "Elu":
+            return layers.eluLayer(float(self.attr(node, "alpha", 1.0)))
+        if op == "Gelu":
+            return layers.geluLayer('Approximation', self.attr(node, "approximate", "none"))
+        return {"Relu": layers.reluLayer, "Tanh": layers.tanhLayer,
+                "Sigmoid": layers.sigmoidLayer}[op]()
 
     def _set_last(self, node):
         rnn = [la for la in self.layers if la.state_names()]
