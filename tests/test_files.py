@@ -535,3 +535,37 @@ def test_mat_with_network_or_categorical_becomes_a_dltoolbox_file(tmp_path, rs):
     assert zipfile.is_zipfile(tmp_path / "mixed.mat")
     S = load(tmp_path / "mixed.mat")
     assert S.Y.tolist() == ['a', 'b'] and S.X.shape == (2, 2)
+
+
+def test_issue14_layers_round_trip_with_no_special_case(tmp_path):
+    """Convolution, normalization, pooling and activation layers came after the file
+    format too: a trained network of them round-trips whole."""
+    from dltoolbox import (
+        averagePooling1dLayer,
+        batchNormalizationLayer,
+        convolution1dLayer,
+        geluLayer,
+        layerNormalizationLayer,
+        leakyReluLayer,
+        swishLayer,
+    )
+    rs = np.random.default_rng(2)
+    X = [rs.standard_normal((3, 8)).astype(np.float32) for _ in range(6)]
+    Y = categorical(['a', 'b', 'c'] * 2)
+    layers = [sequenceInputLayer(3), convolution1dLayer(2, 4, 'Padding', 'same'),
+              batchNormalizationLayer(), leakyReluLayer(0.1),
+              averagePooling1dLayer(2, 'Padding', 'same'), layerNormalizationLayer(),
+              lstmLayer(4, OutputMode='last'), fullyConnectedLayer(5), swishLayer(),
+              geluLayer('Approximation', 'tanh'), fullyConnectedLayer(3), softmaxLayer(),
+              classificationLayer()]
+    rng(0)
+    net = trainNetwork(X, Y, layers, trainingOptions('adam', MaxEpochs=2, MiniBatchSize=3,
+                                                     Verbose=False))
+    save(tmp_path / "n14.mat", net=net)
+    back = load(tmp_path / "n14.mat").net
+    for a, b in zip(net.Layers, back.Layers):
+        assert type(a) is type(b)
+        for k in {k for k in a.__dict__ if k != "_cache"}:
+            assert same_value(getattr(a, k), getattr(b, k)), (a.Name, k)
+    np.testing.assert_array_equal(predict(back, X), predict(net, X))
+    assert repr(back.Layers) == repr(net.Layers)
