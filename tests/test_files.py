@@ -218,6 +218,17 @@ def same_value(a, b):
     return a == b
 
 
+def assert_same_layers(net, back):
+    """Same classes, and every property, learnable, state and private value equal."""
+    assert len(net.Layers) == len(back.Layers)
+    for a, b in zip(net.Layers, back.Layers):
+        assert type(a) is type(b)
+        keys = {k for k in a.__dict__ if k != "_cache"}
+        assert keys == {k for k in b.__dict__ if k != "_cache"}
+        for k in keys:
+            assert same_value(getattr(a, k), getattr(b, k)), (a.Name, k)
+
+
 def test_network_round_trips_every_property(tmp_path, rs):
     net = all_options_network(rs)
     save(tmp_path / "net.mat", net=net, labels=categorical(['a', 'b', 'a']),
@@ -226,12 +237,7 @@ def test_network_round_trips_every_property(tmp_path, rs):
         assert all(n == "dltoolbox.json" or n.endswith(".npy") for n in z.namelist())
     S = load(tmp_path / "net.mat")
     back = S.net
-    for a, b in zip(net.Layers, back.Layers):
-        assert type(a) is type(b)
-        keys = {k for k in a.__dict__ if k != "_cache"}
-        assert keys == {k for k in b.__dict__ if k != "_cache"}
-        for k in keys:
-            assert same_value(getattr(a, k), getattr(b, k)), (a.Name, k)
+    assert_same_layers(net, back)
     x = rs.standard_normal((2, 7)).astype(np.float32)
     np.testing.assert_array_equal(predict(back, x), predict(net, x))
     assert repr(back) == repr(net) and repr(back.Layers) == repr(net.Layers)
@@ -262,10 +268,7 @@ def test_lstm_networks_round_trip_with_no_special_case(make, dirs, tmp_path, rs)
     moved = predictAndUpdateState(net, x)
     save(tmp_path / "lstm.mat", net=moved)
     back = load(tmp_path / "lstm.mat").net
-    for a, b in zip(moved.Layers, back.Layers):
-        assert type(a) is type(b)
-        for k in {k for k in a.__dict__ if k != "_cache"}:
-            assert same_value(getattr(a, k), getattr(b, k)), (a.Name, k)
+    assert_same_layers(moved, back)
     np.testing.assert_array_equal(predict(back, x), predict(moved, x))
     np.testing.assert_array_equal(resetState(back).Layers[1].CellState,
                                   net.Layers[1].CellState)
@@ -563,9 +566,6 @@ def test_issue14_layers_round_trip_with_no_special_case(tmp_path):
                                                      Verbose=False))
     save(tmp_path / "n14.mat", net=net)
     back = load(tmp_path / "n14.mat").net
-    for a, b in zip(net.Layers, back.Layers):
-        assert type(a) is type(b)
-        for k in {k for k in a.__dict__ if k != "_cache"}:
-            assert same_value(getattr(a, k), getattr(b, k)), (a.Name, k)
+    assert_same_layers(net, back)
     np.testing.assert_array_equal(predict(back, X), predict(net, X))
     assert repr(back.Layers) == repr(net.Layers)
