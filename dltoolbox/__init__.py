@@ -8,6 +8,8 @@ from .categorical import Categorical, categorical, categories, countcats, isordi
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
 from .initializers import rng
+from .interop.onnx_export import exportONNXNetwork
+from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
@@ -58,7 +60,7 @@ __all__ = [
     "categorical", "categories", "countcats", "Categorical", "rng",
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
-    "save", "load",
+    "save", "load", "exportONNXNetwork", "importNetworkFromONNX", "importONNXNetwork",
 ]
 
 __all__ += [
@@ -68,3 +70,22 @@ __all__ += [
     "globalAveragePooling1dLayer", "flattenLayer", "activations", "analyzeNetwork",
     "NetworkAnalysis",
 ]
+
+
+def _name_call_errors():
+    """Every public function answers a call with too few, too many or unknown arguments
+    with a named error (``dltoolbox:<function>:NotEnoughInputs``, ...), as MATLAB's
+    'Not enough input arguments.'"""
+    import inspect
+
+    from .errors import named_arity
+    names = globals()
+    for name in __all__:
+        if inspect.isfunction(names[name]):
+            names[name] = named_arity(names[name], name)
+        elif inspect.isclass(names[name]) and not issubclass(names[name], Exception):
+            cls = names[name]
+            cls.__init__ = named_arity(cls.__init__, name)
+
+
+_name_call_errors()

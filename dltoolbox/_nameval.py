@@ -58,7 +58,9 @@ def parse_name_value(func, args, kwargs, table, defaults=True):
     thousands of times with the same options; those are parsed once. Returns a new dict.
     """
     try:
-        key = (func, id(table), args, tuple(kwargs.items()), defaults)
+        # types are part of the key: True == 1 == 1.0 hash alike but may not be alike valid
+        key = (func, id(table), args, tuple(map(type, args)), tuple(kwargs.items()),
+               tuple(type(v) for v in kwargs.values()), defaults)
         hit = _MEMO.get(key)
     except TypeError:            # an unhashable value (an array, a list): parse every time
         return _parse(func, args, kwargs, table, defaults)

@@ -23,7 +23,31 @@ class Categorical:
     __array_priority__ = 100
 
     def __init__(self, codes, cats, shape=None, ordinal=False):
-        self.codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+        if isinstance(cats, (str, bytes)) or not isinstance(cats, (list, tuple, np.ndarray)):
+            raise_error("Categorical", "InvalidCategories",
+                        f"The categories must be a list of names, got "
+                        f"{type(cats).__name__}.", "type")
+        try:
+            codes = np.asarray(codes)
+            ok = codes.dtype.kind in "iu" or (codes.dtype.kind == "f" and codes.size and
+                                              np.isfinite(codes).all() and
+                                              (codes == np.round(codes)).all())
+        except (ValueError, TypeError):
+            ok = False
+        if not ok or (codes.size and (codes.min() < 0 or codes.max() >= len(cats))):
+            raise_error("Categorical", "InvalidCodes",
+                        f"The codes must be integers from 0 to {len(cats) - 1} (indices into "
+                        f"the categories), got {str(codes)[:60]}.")
+        if not all(isinstance(c, str) for c in cats) or len(set(cats)) != len(cats):
+            raise_error("Categorical", "InvalidCategories",
+                        "The categories must be unique names (text).", "type")
+        if shape is not None and not (isinstance(shape, tuple) and len(shape) == 2 and
+                                      all(type(n) is int and n >= 0 for n in shape) and
+                                      shape[0] * shape[1] == codes.size):
+            raise_error("Categorical", "InvalidShape",
+                        f"The shape must be a tuple (rows, columns) holding {codes.size} "
+                        f"elements, got {shape!r}.")
+        self.codes = codes.astype(np.int64).reshape(-1)
         self.categories = list(cats)
         self.shape = shape or (self.codes.size, 1)
         self.ordinal = bool(ordinal)
@@ -123,6 +147,25 @@ def _sort_key(values):
         return sorted(values)
 
 
+def _label_values(values, func, arg="values"):
+    """``values`` as a NumPy array of labels (text or numbers), or a named error."""
+    if isinstance(values, str):
+        values = [values]
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biufUS":
+        raise_error(func, "InvalidValues",
+                    f"'{arg}' must be an array or list of text or numbers with the same "
+                    f"number of elements in every row, got {type(values).__name__} "
+                    f"{str(values)[:60]}.", "type")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise_error(func, "InvalidValues", f"'{arg}' contains NaN or Inf; categorical "
+                    f"labels must be finite numbers or text.")
+    return arr
+
+
 def _as_text(values):
     """Values as category text: integers without '.0', as MATLAB prints them."""
     flat = np.asarray(values, dtype=object).ravel()
@@ -163,6 +206,9 @@ def categorical(values, valueset=None, catnames=None, *args, **kwargs):
         return values
     if isinstance(values, Categorical):
         values = values.tolist()
+    values = _label_values(values, "categorical")
+    if valueset is not None:
+        valueset = _label_values(valueset, "categorical", "valueset")
     text = _as_text(values)
     cats = _as_text(valueset) if valueset is not None else _sort_key(set(text))
     if len(set(cats)) != len(cats):
@@ -207,4 +253,7 @@ def countcats(c):
     >>> countcats(categorical(['a', 'b', 'b'])).tolist()
     [1, 2]
     """
+    if not isinstance(c, Categorical):
+        raise_error("countcats", "InvalidInput",
+                    f"Expected a categorical array, got {type(c).__name__}.", "type")
     return np.bincount(c.codes, minlength=len(c.categories))

@@ -4,7 +4,10 @@ Every error carries a MATLAB-like ``identifier`` (``dltoolbox:<function>:<Mnemon
 so that ported ``try/catch`` code can switch on ``ME.identifier``.
 """
 
-__all__ = ["DLToolboxError", "DLValueError", "DLTypeError", "raise_error", "as_called_from"]
+import functools
+
+__all__ = ["DLToolboxError", "DLValueError", "DLTypeError", "raise_error", "as_called_from",
+           "named_arity"]
 
 
 class DLToolboxError(Exception):
@@ -55,3 +58,49 @@ def as_called_from(err, func):
     mnemonic = err.identifier.rsplit(":", 1)[-1]
     message = err.message.split(": ", 1)[-1]
     return type(err)(f"dltoolbox:{func}:{mnemonic}", f"{func}: {message}")
+
+
+def named_arity(function, name=None):
+    """``function`` wrapped so that a call with too few, too many or unknown arguments is
+    ``dltoolbox:<name>:NotEnoughInputs`` / ``TooManyInputs`` / ``InvalidArgument`` (a
+    DLTypeError) instead of Python's bare TypeError. Only the errors of the call itself
+    are converted: those raised inside the function pass unchanged. A successful call
+    costs one extra Python call.
+
+    >>> def f(a, b):
+    ...     return a + b
+    >>> try:
+    ...     named_arity(f)(1)
+    ... except DLTypeError as err:
+    ...     print(err.identifier)
+    dltoolbox:f:NotEnoughInputs
+    """
+    name = name or function.__name__
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except TypeError as exc:
+            if isinstance(exc, DLToolboxError) or exc.__traceback__.tb_next is not None:
+                raise
+            text = str(exc)
+            mnemonic = ("NotEnoughInputs" if "missing" in text else
+                        "TooManyInputs" if "positional argument" in text else
+                        "InvalidArgument")
+            import inspect
+            try:
+                sig = inspect.signature(function)
+                if function.__name__ == "__init__":     # a class: drop 'self'
+                    sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+                sig = f"{name}{sig}"
+            except (TypeError, ValueError):
+                sig = name
+            detail = text.split("() ", 1)[-1]
+            lead = {"NotEnoughInputs": "Not enough input arguments",
+                    "TooManyInputs": "Too many input arguments"}.get(mnemonic,
+                                                                      "Invalid argument")
+            raise DLTypeError(f"dltoolbox:{name}:{mnemonic}",
+                              f"{name}: {lead} ({detail}). Call it as {sig}.") from None
+
+    return wrapper

@@ -16,6 +16,11 @@ class LayerArray(list):
     """
 
     def __init__(self, layers=()):
+        if isinstance(layers, Layer):
+            layers = [layers]
+        if isinstance(layers, (str, bytes, dict)) or not hasattr(layers, "__iter__"):
+            raise_error("LayerArray", "InvalidLayer",
+                        f"Expected a list of layers, got a {type(layers).__name__}.", "type")
         layers = list(layers)
         for i, layer in enumerate(layers, start=1):
             if not isinstance(layer, Layer):

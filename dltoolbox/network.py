@@ -132,6 +132,13 @@ def check_layer_array(layers, func):
         if getattr(layer, "is_output", False) or isinstance(layer, SequenceInputLayer):
             raise_error(func, "InvalidLayers",
                         f"Layer {i} ({layer.type_name()}) may only be the first or last layer.")
+    for i, layer in enumerate(layers[1:-1], start=2):
+        if layer.state_names() and not time_output(layers[1:i - 1]):
+            last = next(k for k in range(2, i) if not layers[k - 1].keeps_time())
+            raise_error(func, "SequenceInputExpected",
+                        f"Layer {i} ({layer.type_name()}) needs sequences, but layer {last} "
+                        f"({layers[last - 1].type_name()}) outputs no time dimension "
+                        f"(OutputMode 'last'). Use OutputMode 'sequence' for layer {last}.")
     out = LayerArray(layer.copy() for layer in layers)
     assign_default_names(out)
     names = [layer.Name for layer in out]
@@ -146,7 +153,10 @@ class SeriesNetwork:
     """A network of layers in series (MATLAB ``SeriesNetwork``)."""
 
     def __init__(self, layers):
-        object.__setattr__(self, "Layers", LayerArray(layers))
+        layers = LayerArray(layers)
+        if not layers:
+            raise_error("SeriesNetwork", "InvalidLayers", "A network needs at least one layer.")
+        object.__setattr__(self, "Layers", layers)
 
     @property
     def InputNames(self):  # noqa: N802 - MATLAB name
@@ -236,6 +246,7 @@ def assembleNetwork(layers):  # noqa: N802 - MATLAB name
     """
     arr = check_layer_array(layers, "assembleNetwork")
     size = arr[0].InputSize
+    arr[0].check_assembled(size)
     for layer in arr[1:]:
         layer.check_assembled(size)
         size = layer.output_size(size)

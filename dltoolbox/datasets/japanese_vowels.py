@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..categorical import categorical
+from ..errors import raise_error
 
 _DATA = Path(__file__).with_name("data")
 
@@ -33,6 +34,10 @@ def _load_ts(name):
 
 
 def _outputs(name, nargout):
+    if type(nargout) is not int or not 1 <= nargout <= 2:
+        func = "japaneseVowels" + ("Train" if "TRAIN" in name else "Test") + "Data"
+        raise_error(func, "TooManyOutputs",
+                    f"nargout must be 1 or 2 (XTrain, YTrain), got {nargout!r}.")
     X, labels = _load_ts(name)
     X = [x.copy() for x in X]
     Y = categorical(labels)

@@ -57,6 +57,12 @@ class Layer:
             raise_error(cls, "UnknownProperty",
                         f"'{name}' is not a property of {cls}.{hint}")
         value = opt.check(value, cls, name) if opt.check else value
+        if value is not None and name in self.state_names() and \
+                np.ndim(value) == 2 and np.shape(value)[1] != 1:
+            raise_error(cls, f"Invalid{name}",
+                        f"Invalid value for '{name}'. Expected a column vector (one value "
+                        f"per hidden unit), got a {'×'.join(map(str, np.shape(value)))} array; "
+                        f"the state of a mini-batch is set by predictAndUpdateState.")
         value = self._check_property(name, value)
         object.__setattr__(self, name, value)
         self.__dict__.pop("_cache", None)   # forms derived from the old values

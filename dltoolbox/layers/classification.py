@@ -78,6 +78,15 @@ class ClassificationOutputLayer(Layer):
     def _check_property(self, name, value):
         if name == "Classes" and value != "auto":
             object.__setattr__(self, "OutputSize", len(value))
+        if name == "ClassWeights" and not isinstance(value, str) and self.Classes == "auto":
+            raise_error("classificationLayer", "ClassesRequired",
+                        "To specify 'ClassWeights', also specify 'Classes' (one weight per "
+                        "class, in the order of Classes).")
+        if name == "Classes" and not isinstance(getattr(self, "ClassWeights", "none"), str) \
+                and (value == "auto" or len(value) != self.ClassWeights.size):
+            raise_error("ClassificationOutputLayer", "InvalidClasses",
+                        f"'Classes' must list one class per element of ClassWeights "
+                        f"({self.ClassWeights.size}).")
         if name == "ClassWeights" and not isinstance(value, str) and self.Classes != "auto" \
                 and value.size != len(self.Classes):
             raise_error("ClassificationOutputLayer", "InvalidClassWeights",

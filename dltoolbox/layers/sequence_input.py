@@ -60,13 +60,20 @@ def sequenceInputLayer(inputSize, *args, **kwargs):  # noqa: N802, N803 - MATLAB
     >>> layer.InputSize, layer.Normalization
     (12, 'zscore')
     """
-    if isinstance(inputSize, (list, tuple, np.ndarray)) and np.size(inputSize) > 1:
+    if isinstance(inputSize, (list, tuple)):
+        try:
+            inputSize = np.asarray(inputSize)    # noqa: N806 - MATLAB name
+        except (ValueError, TypeError):
+            raise_error("sequenceInputLayer", "InvalidInputSize",
+                        f"Invalid value for 'InputSize'. Expected a positive integer, got "
+                        f"{str(inputSize)[:60]}.", "type")
+    if isinstance(inputSize, np.ndarray) and np.size(inputSize) > 1:
         raise_error("sequenceInputLayer", "ImageSequencesNotSupported",
                     f"InputSize {np.ravel(inputSize).tolist()} describes image sequences "
                     f"([h w c] or [h w d c]); dltoolbox supports vector sequences only. "
                     f"Pass the number of channels C (a positive integer), or flatten each "
                     f"frame into a C-by-T sequence with C = h*w*c.")
-    if isinstance(inputSize, (list, tuple, np.ndarray)) and np.size(inputSize) == 1:
+    if isinstance(inputSize, np.ndarray) and np.size(inputSize) == 1:
         inputSize = np.ravel(inputSize)[0]
     d = check_positive_integer()(inputSize, "sequenceInputLayer", "InputSize")
     return SequenceInputLayer(d, SequenceInputLayer._parse(args, kwargs))
@@ -96,6 +103,14 @@ class SequenceInputLayer(Layer):
 
     def description(self):
         return f"Sequence input with {self.InputSize} dimensions"
+
+    def check_assembled(self, input_size):
+        missing = [n for n in self._stat_names() if getattr(self, n) is None]
+        if missing:
+            raise_error("assembleNetwork", "MissingNormalizationStatistics",
+                        f"Layer '{self.Name}' has Normalization '{self.Normalization}' but no "
+                        f"{' or '.join(missing)}; set {', '.join(missing)} (or train the "
+                        f"network, which computes them).")
 
     def _stat_names(self):
         n = self.Normalization
@@ -152,7 +167,13 @@ class SequenceInputLayer(Layer):
         xp = get_xp(X)
         if callable(self.Normalization):
             Y = xp.asarray(self.Normalization(X), dtype=X.dtype)
-            return Y, None, None
+            if Y.shape != X.shape:
+                raise_error("sequenceInputLayer", "InvalidNormalizationOutput",
+                            f"The Normalization function of layer '{self.Name}' returned "
+                            f"an array of size {Y.shape} for input of size {X.shape} "
+                            f"(time, batch, channels); it must return the same size.")
+            # nothing learnable comes before the input layer: its dX is never used
+            return Y, (lambda dY, out=None: (dY, {})), None
         affine = self._affine(xp, X.dtype)
         if affine is None:
             return X, (lambda dY, out=None: (dY, {})), None

@@ -21,7 +21,7 @@ from .. import sequences as seqmod
 from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
-from ..io import save
+from ..io import check_checkpoint_path, write_checkpoint
 from ..layers import ClassificationOutputLayer
 from ..network import (
     SeriesNetwork,
@@ -41,12 +41,25 @@ EPS_SINGLE = float(np.finfo(np.float32).eps)
 
 
 # -- targets ----------------------------------------------------------------------------
-def _as_categorical(y):
+def _as_categorical(y, func="trainNetwork", arg="Y"):
+    """Labels as a Categorical; None when ``y`` holds no labels; a named error for a
+    matrix of labels (MATLAB's labels are a vector: a matrix would be matched to the
+    sequences in an order the user did not mean)."""
     if isinstance(y, Categorical):
         return y
-    if isinstance(y, (list, tuple, np.ndarray)) and all(isinstance(v, (str, int, np.integer))
-                                                         for v in np.ravel(np.asarray(y))):
-        return categorical(y)
+    if not isinstance(y, (list, tuple, np.ndarray)):
+        return None
+    try:
+        a = np.asarray(y)
+    except (ValueError, TypeError):
+        return None
+    if sum(d > 1 for d in a.shape) > 1:
+        raise_error(func, "InvalidResponses",
+                    f"'{arg}' must be a vector of labels (one per sequence, or one per time "
+                    f"step of a sequence), got a {'×'.join(map(str, a.shape))} array.")
+    if all(isinstance(v, (str, int, np.integer)) and not isinstance(v, (bool, np.bool_))
+           for v in a.ravel()):
+        return categorical(a.ravel())
     return None
 
 
@@ -67,7 +80,7 @@ def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
                             f"one label per sequence use gruLayer(..., 'OutputMode', 'last').")
             if not isinstance(ys, list) or len(ys) != n:
                 _wrong_length(func, arg, n, Y, "a list of 1-by-T categorical sequences")
-            cats = [_as_categorical(y) for y in ys]
+            cats = [_as_categorical(y, func, arg) for y in ys]
             if any(c is None for c in cats):
                 raise_error(func, "InvalidResponses",
                             f"'{arg}' must hold categorical label sequences for a "
@@ -82,7 +95,7 @@ def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
                 categorical(sorted({k for c in cats for k in c.categories})).categories
             codes = [np.array([classes.index(s) for s in c.tolist()]) for c in cats]
         else:
-            c = _as_categorical(Y)
+            c = _as_categorical(Y, func, arg)
             if c is None:
                 raise_error(func, "InvalidResponses",
                             f"'{arg}' must be categorical labels for a classification "
@@ -99,7 +112,7 @@ def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
             _wrong_length(func, arg, n, Y, "a list of R-by-T response sequences")
         vals = []
         for i, (y, t) in enumerate(zip(ys, lengths), start=1):
-            a = np.asarray(y, dtype=np.float64)
+            a = _numeric_responses(y, func, f"Response sequence {i} of '{arg}'")
             a = a.reshape(1, -1) if a.ndim == 1 else a
             if a.ndim != 2 or a.shape[1] != t:
                 raise_error(func, "InvalidResponses",
@@ -112,12 +125,27 @@ def prepare_targets(Y, seqs, single, layers, func, arg="Y"):
                         f"have the same number of responses.")
         _check_finite_responses(vals, func, arg)
         return {"kind": "regression", "seq": True, "values": vals, "size": sizes.pop()}
-    a = np.asarray(Y, dtype=np.float64) if not isinstance(Y, list) else np.asarray(Y, float)
+    a = _numeric_responses(Y, func, f"'{arg}'")
     a = a.reshape(-1, 1) if a.ndim == 1 else a
     if a.ndim != 2 or a.shape[0] != n:
         _wrong_length(func, arg, n, Y, "an N-by-R array of responses (observations in rows)")
     _check_finite_responses([a], func, arg)
     return {"kind": "regression", "seq": False, "values": a, "size": a.shape[1]}
+
+
+def _numeric_responses(y, func, what):
+    """Responses of a regression network as a float64 array, or a named error."""
+    if isinstance(y, Categorical):
+        raise_error(func, "InvalidResponses",
+                    f"{what} is categorical, but the network ends in a regressionLayer; use "
+                    f"classificationLayer for labels.", "type")
+    try:
+        a = np.asarray(y, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise_error(func, "InvalidResponses",
+                    f"{what} must be numeric responses of one size (an N-by-R array, or "
+                    f"R-by-T arrays), got {type(y).__name__} {str(y)[:50]}.", "type")
+    return a
 
 
 def _wrong_length(func, arg, n, Y, what):
@@ -382,7 +410,7 @@ class _Report:
         fields[self.keys[0]] = metric
         fields[self.keys[1]] = vm
         fields["State"] = state
-        return any(bool(f(fields)) for f in self.fcns)
+        return any(_stop_request(f(fields)) for f in self.fcns)
 
     def record(self, epoch, iteration, loss, metric, rate, validation):
         """Store one iteration; returns True when an OutputFcn asks to stop."""
@@ -419,6 +447,21 @@ class _Report:
         self.call("done", epoch, iteration)
 
 
+def _stop_request(value):
+    """An OutputFcn's return value as 'stop?' (None and nothing returned: go on)."""
+    if value is None:
+        return False
+    try:
+        arr = np.asarray(value)
+        if arr.size == 1 and arr.dtype.kind in "biuf":
+            return bool(arr.reshape(()))
+    except (ValueError, TypeError):
+        pass
+    raise_error("trainNetwork", "InvalidOutputFcnOutput",
+                f"An OutputFcn must return a logical scalar (True stops training) or nothing; "
+                f"one returned {type(value).__name__} {str(value)[:40]}.", "type")
+
+
 def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     """Train a sequence network (MATLAB ``trainNetwork``).
 
@@ -448,6 +491,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     if opts.CheckpointPath and not os.path.isdir(opts.CheckpointPath):
         raise_error(func, "InvalidCheckpointPath",
                     f"CheckpointPath '{opts.CheckpointPath}' is not an existing folder.")
+    if opts.CheckpointPath:
+        check_checkpoint_path(opts.CheckpointPath, func)
     xp, device = resolve_environment(opts.ExecutionEnvironment, func)
     regression = tg["kind"] == "regression"
     plot = progress.ProgressPlot(regression, stream) \
@@ -456,6 +501,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     if val is not None:
         _align_classes(val[1], tg)
     run = _Run(arr, opts, xp)
+    if opts.CheckpointPath:     # named errors now, not after the iterations have run
+        write_checkpoint(None, run.host_network(), func)
     report = _Report(opts, regression, val is not None, stream, plot)
     report.begin(device)
 
@@ -562,11 +609,23 @@ def _validation_data(opts, arr, func):
 def _align_classes(vt, tg):
     """Express validation labels in the training classes' order."""
     if tg["kind"] == "classification" and vt["classes"] != tg["classes"]:
+        extra = [c for c in vt["classes"] if c not in tg["classes"]]
+        if extra:
+            raise_error("trainNetwork", "InvalidValidationData",
+                        f"The validation labels have the class '{extra[0]}', which the "
+                        f"training labels do not have (training classes: "
+                        f"{', '.join(tg['classes'])}).")
         remap = np.array([tg["classes"].index(c) for c in vt["classes"]])
         vt["codes"] = [remap[c] for c in vt["codes"]] if vt["seq"] else remap[vt["codes"]]
 
 
 def _checkpoint(run, folder, iteration):
+    """Write a checkpoint; a failure (a full disk, a vanished folder) warns and training
+    goes on: a checkpoint must never cost the run it protects."""
     stamp = datetime.now().strftime("%Y_%m_%d__%H_%M_%S")
-    path = os.path.join(folder, f"net_checkpoint__{iteration}__{stamp}.pkl")
-    save(path, net=run.host_network())
+    path = os.path.join(folder, f"net_checkpoint__{iteration}__{stamp}.mat")
+    try:
+        write_checkpoint(path, run.host_network(), "trainNetwork")
+    except DLToolboxError as err:
+        warnings.warn(f"trainNetwork: the checkpoint of iteration {iteration} could not be "
+                      f"written ({err.message}); training continues.", stacklevel=3)

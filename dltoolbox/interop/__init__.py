@@ -1,0 +1,1 @@
+"""Exchange with other frameworks: ONNX export and import, gate orders."""

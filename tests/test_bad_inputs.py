@@ -1,0 +1,355 @@
+"""Every bad input named: the cases of issue 15 one by one, then a sweep of every public
+function in ``dltoolbox.__all__`` with bad types, shapes, NaN/Inf, empty inputs and wrong
+argument counts, asserting that no exception without an identifier escapes."""
+
+import contextlib
+import inspect
+import io
+import os
+
+import numpy as np
+import pytest
+
+import dltoolbox
+from dltoolbox import (
+    DLToolboxError,
+    LayerArray,
+    assembleNetwork,
+    categorical,
+    classificationLayer,
+    countcats,
+    fullyConnectedLayer,
+    gruLayer,
+    japaneseVowelsTrainData,
+    predict,
+    regressionLayer,
+    resetState,
+    rng,
+    sequenceInputLayer,
+    softmaxLayer,
+    trainingOptions,
+    trainNetwork,
+)
+from dltoolbox._nameval import _MEMO
+
+
+def ident(err):
+    return err.value.identifier
+
+
+def named(identifier, call):
+    with pytest.raises(DLToolboxError) as e:
+        call()
+    assert ident(e) == identifier, str(e.value)
+    return str(e.value)
+
+
+def seqs(n=4, d=2, t=5, seed=0):
+    rs = np.random.default_rng(seed)
+    return [rs.standard_normal((d, t)).astype(np.float32) for _ in range(n)]
+
+
+def class_layers(h=3, k=2, mode='last', **out):
+    return [sequenceInputLayer(2), gruLayer(h, OutputMode=mode), fullyConnectedLayer(k),
+            softmaxLayer(), classificationLayer(**out)]
+
+
+def opts(**kw):
+    return trainingOptions('adam', **{"MaxEpochs": 1, "MiniBatchSize": 2, "Verbose": False,
+                                      **kw})
+
+
+def gru_weights(h, d, rs):
+    return dict(InputWeights=rs.standard_normal((3 * h, d)),
+                RecurrentWeights=rs.standard_normal((3 * h, h)),
+                Bias=rs.standard_normal((3 * h, 1)))
+
+
+# -- the cases listed under "Why" in issue 15 ---------------------------------------------
+@pytest.mark.parametrize("norm,stats", [("zerocenter", "Mean"),
+                                        ("zscore", "Mean or StandardDeviation"),
+                                        ("rescale-symmetric", "Max or Min")])
+def test_normalization_without_statistics_at_assembly(norm, stats, rs):
+    layers = [sequenceInputLayer(2, Normalization=norm), gruLayer(3, **gru_weights(3, 2, rs)),
+              fullyConnectedLayer(1, Weights=np.ones((1, 3)), Bias=np.zeros((1, 1))),
+              regressionLayer()]
+    msg = named("dltoolbox:assembleNetwork:MissingNormalizationStatistics",
+                lambda: assembleNetwork(layers))
+    assert stats in msg
+    layers[0] = sequenceInputLayer(2, Normalization='zscore', Mean=np.zeros(2),
+                                   StandardDeviation=np.ones(2))
+    if norm == "zscore":
+        assert np.isfinite(predict(assembleNetwork(layers), np.ones((2, 4)))).all()
+
+
+def test_recurrent_layer_after_last_output_is_rejected(rs):
+    layers = [sequenceInputLayer(2), gruLayer(3, OutputMode='last'), gruLayer(3),
+              fullyConnectedLayer(1), regressionLayer()]
+    msg = named("dltoolbox:trainNetwork:SequenceInputExpected",
+                lambda: trainNetwork(seqs(), np.zeros((4, 1)), layers, opts()))
+    assert "Layer 3 (GRU)" in msg and "layer 2" in msg
+    weighted = [sequenceInputLayer(2), gruLayer(3, OutputMode='last', **gru_weights(3, 2, rs)),
+                gruLayer(3, **gru_weights(3, 3, rs)),
+                fullyConnectedLayer(1, Weights=np.ones((1, 3)), Bias=np.zeros((1, 1))),
+                regressionLayer()]
+    named("dltoolbox:assembleNetwork:SequenceInputExpected", lambda: assembleNetwork(weighted))
+
+
+def test_label_matrix_is_rejected_not_flattened():
+    Y = [['a', 'b'], ['b', 'a']]    # 2-by-2: which label belongs to which sequence?
+    msg = named("dltoolbox:trainNetwork:InvalidResponses",
+                lambda: trainNetwork(seqs(), Y, class_layers(), opts()))
+    assert "2×2" in msg
+    rng(0)   # a row or column of labels is a vector, and works
+    trainNetwork(seqs(), [['a', 'b', 'b', 'a']], class_layers(), opts())
+    trainNetwork(seqs(), np.array([['a'], ['b'], ['b'], ['a']]), class_layers(), opts())
+
+
+def test_hidden_state_at_construction_is_one_column(rs):
+    msg = named("dltoolbox:GRULayer:InvalidHiddenState",
+                lambda: gruLayer(3, HiddenState=np.zeros((3, 2))))
+    assert "3×2" in msg
+    layer = gruLayer(3, HiddenState=np.ones((3, 1)))
+    with pytest.raises(DLToolboxError):
+        layer.HiddenState = np.zeros((3, 4))
+    net = assembleNetwork([sequenceInputLayer(2),
+                           gruLayer(3, HiddenState=np.ones((3, 1)), **gru_weights(3, 2, rs)),
+                           fullyConnectedLayer(1, Weights=np.ones((1, 3)),
+                                               Bias=np.zeros((1, 1))), regressionLayer()])
+    moved = dltoolbox.predictAndUpdateState(net, seqs(3), 'MiniBatchSize', 3)
+    assert moved.Layers[1].HiddenState.shape == (3, 3)     # the state of a mini-batch
+    np.testing.assert_array_equal(resetState(moved).Layers[1].HiddenState, np.ones((3, 1)))
+
+
+def test_parse_cache_does_not_make_true_equal_one():
+    _MEMO.clear()
+    gruLayer(4, 'InputSize', 1)             # cached as valid
+    named("dltoolbox:gruLayer:InvalidInputSize",
+          lambda: gruLayer(4, 'InputSize', True))
+    _MEMO.clear()
+    with contextlib.suppress(DLToolboxError):
+        gruLayer(4, 'InputSize', True)      # the invalid one first: 1 stays valid
+    assert gruLayer(4, 'InputSize', 1).InputSize == 1
+
+
+def test_validation_class_absent_from_training():
+    Yv = categorical(['a', 'c'])
+    msg = named("dltoolbox:trainNetwork:InvalidValidationData",
+                lambda: trainNetwork(seqs(), categorical(['a', 'b', 'a', 'b']),
+                                     class_layers(), opts(ValidationData=(seqs(2), Yv))))
+    assert "'c'" in msg
+
+
+def test_class_weights_need_classes():
+    named("dltoolbox:classificationLayer:ClassesRequired",
+          lambda: classificationLayer('ClassWeights', [1, 2]))
+    layer = classificationLayer(Classes=['a', 'b'], ClassWeights=[1, 2])
+    with pytest.raises(DLToolboxError):
+        layer.Classes = ['a', 'b', 'c']
+    rng(0)
+    net = trainNetwork(seqs(), categorical(['a', 'b', 'a', 'b']),
+                       class_layers(Classes=['a', 'b'], ClassWeights=[1, 3]), opts())
+    assert net.Layers[-1].ClassWeights.tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("Y", [["a", "b", "c", "d"], categorical(['a', 'b', 'a', 'b']),
+                               [[1.0], [2.0, 3.0], [4.0], [5.0]], [np.ones(5), "x", 1, 2]],
+                         ids=["text", "categorical", "ragged", "mixed"])
+def test_non_numeric_responses_to_a_regression_network(Y):
+    layers = [sequenceInputLayer(2), gruLayer(3, OutputMode='last'), fullyConnectedLayer(1),
+              regressionLayer()]
+    named("dltoolbox:trainNetwork:InvalidResponses",
+          lambda: trainNetwork(seqs(), Y, layers, opts()))
+
+
+def test_text_responses_to_a_sequence_regression_network():
+    layers = [sequenceInputLayer(2), gruLayer(3), fullyConnectedLayer(1), regressionLayer()]
+    named("dltoolbox:trainNetwork:InvalidResponses",
+          lambda: trainNetwork(seqs(), [np.array(['a'] * 5)] * 4, layers, opts()))
+
+
+def test_normalization_function_of_the_wrong_size():
+    layers = [sequenceInputLayer(2, Normalization=lambda x: x[:, :, :1]), gruLayer(3),
+              fullyConnectedLayer(1), regressionLayer()]
+    msg = named("dltoolbox:sequenceInputLayer:InvalidNormalizationOutput",
+                lambda: trainNetwork(seqs(), [np.zeros((1, 5))] * 4, layers, opts()))
+    assert "same size" in msg
+
+
+def test_normalization_function_trains():
+    layers = [sequenceInputLayer(2, Normalization=lambda x: x * 0.5), gruLayer(3),
+              fullyConnectedLayer(1), regressionLayer()]
+    net = trainNetwork(seqs(), [np.zeros((1, 5))] * 4, layers, opts())
+    assert predict(net, seqs(1)[0]).shape == (1, 5)
+
+
+@pytest.mark.parametrize("value,stops", [(np.array([True, False]), None),
+                                         ("stop", None), (np.array([1]), True),
+                                         (np.False_, False), (0, False)])
+def test_output_fcn_return_values(value, stops):
+    call = lambda: trainNetwork(seqs(), categorical(['a', 'b', 'a', 'b']),  # noqa: E731
+                                class_layers(), opts(MaxEpochs=2,
+                                                     OutputFcn=lambda info: value))
+    if stops is None:
+        named("dltoolbox:trainNetwork:InvalidOutputFcnOutput", call)
+    else:
+        _, info = trainNetwork(seqs(), categorical(['a', 'b', 'a', 'b']), class_layers(),
+                               opts(MaxEpochs=2, OutputFcn=lambda info: value), nargout=2)
+        assert len(info.TrainingLoss) == (1 if stops else 4)
+
+
+def test_small_raw_crashes_now_named(tmp_path):
+    named("dltoolbox:LayerArray:InvalidLayer", lambda: LayerArray(5))
+    named("dltoolbox:save:InvalidFileName", lambda: dltoolbox.save(123, a=1))
+    named("dltoolbox:save:FolderNotFound",
+          lambda: dltoolbox.save(tmp_path / "no" / "f.mat", a=1))
+    named("dltoolbox:countcats:InvalidInput", lambda: countcats(5))
+    named("dltoolbox:categorical:InvalidValues", lambda: categorical([['a', 'b'], ['c']]))
+    named("dltoolbox:categorical:InvalidValues", lambda: categorical([1.0, np.nan]))
+    named("dltoolbox:japaneseVowelsTrainData:TooManyOutputs",
+          lambda: japaneseVowelsTrainData(nargout=3))
+    named("dltoolbox:gruLayer:NotEnoughInputs", lambda: gruLayer())
+    named("dltoolbox:predict:NotEnoughInputs", lambda: predict(None))
+    named("dltoolbox:trainNetwork:TooManyInputs", lambda: trainNetwork(1, 2, 3, 4, 5))
+    named("dltoolbox:resetState:InvalidArgument", lambda: resetState(network=None))
+
+
+# -- the sweep of every public function ---------------------------------------------------
+def _fixtures(tmp):
+    rs = np.random.default_rng(3)
+    h, d = 2, 2
+    reg = assembleNetwork([sequenceInputLayer(d), gruLayer(h, **gru_weights(h, d, rs)),
+                           fullyConnectedLayer(1, Weights=np.ones((1, h)),
+                                               Bias=np.zeros((1, 1))), regressionLayer()])
+    cls = assembleNetwork([sequenceInputLayer(d),
+                           gruLayer(h, OutputMode='last', **gru_weights(h, d, rs)),
+                           fullyConnectedLayer(2, Weights=np.ones((2, h)),
+                                               Bias=np.zeros((2, 1))),
+                           softmaxLayer(), classificationLayer(Classes=['a', 'b'])])
+    X = seqs(4, d, 3)
+    c = categorical(['a', 'b', 'a', 'b'])
+    path = os.path.join(tmp, "good.mat")
+    dltoolbox.save(path, a=1.0)
+    onnx_path = os.path.join(tmp, "good.onnx")
+    return reg, cls, X, c, path, onnx_path
+
+
+def good_calls(tmp):
+    """One valid call per public function: name -> (args, kwargs)."""
+    reg, cls, X, c, path, onnx_path = _fixtures(tmp)
+    layers = lambda: [sequenceInputLayer(2), gruLayer(2, OutputMode='last'),  # noqa: E731
+                      fullyConnectedLayer(2), softmaxLayer(), classificationLayer()]
+    table = {
+        "sequenceInputLayer": ((2,), {}), "gruLayer": ((2,), {}),
+        "lstmLayer": ((2,), {}), "bilstmLayer": ((2,), {}),
+        "fullyConnectedLayer": ((2,), {}), "softmaxLayer": ((), {}),
+        "classificationLayer": ((), {}), "regressionLayer": ((), {}),
+        "dropoutLayer": ((0.5,), {}), "LayerArray": ((layers(),), {}),
+        "disp": ((reg,), {}), "SeriesNetwork": ((list(reg.Layers),), {}),
+        "assembleNetwork": ((list(reg.Layers),), {}),
+        "predict": ((reg, X), {}), "classify": ((cls, X), {}),
+        "predictAndUpdateState": ((reg, X), {}), "classifyAndUpdateState": ((cls, X), {}),
+        "resetState": ((reg,), {}), "categorical": ((['a', 'b'],), {}),
+        "categories": ((c,), {}), "countcats": ((c,), {}),
+        "Categorical": (([0, 1], ['a', 'b']), {}), "rng": ((0,), {}),
+        "trainingOptions": (('adam',), {}),
+        "trainNetwork": ((X, c, layers(), opts(MaxEpochs=1)), {}),
+        "japaneseVowelsTrainData": ((), {"nargout": 1}),
+        "japaneseVowelsTestData": ((), {"nargout": 1}),
+        "save": ((os.path.join(tmp, "s.mat"),), {"a": 1.0}), "load": ((path,), {}),
+        "reluLayer": ((), {}), "leakyReluLayer": ((), {}), "clippedReluLayer": ((6,), {}),
+        "eluLayer": ((), {}), "tanhLayer": ((), {}), "sigmoidLayer": ((), {}),
+        "swishLayer": ((), {}), "geluLayer": ((), {}), "isordinal": ((c,), {}),
+        "batchNormalizationLayer": ((), {}), "layerNormalizationLayer": ((), {}),
+        "convolution1dLayer": ((3, 4), {}), "maxPooling1dLayer": ((2,), {}),
+        "averagePooling1dLayer": ((2,), {}), "globalMaxPooling1dLayer": ((), {}),
+        "globalAveragePooling1dLayer": ((), {}), "flattenLayer": ((), {}),
+        "activations": ((reg, X, 'gru'), {}), "analyzeNetwork": ((reg,), {}),
+        "NetworkAnalysis": (([], [], 0), {}),
+        "exportONNXNetwork": ((reg, onnx_path), {}),
+        "importNetworkFromONNX": ((onnx_path,), {}),
+        "importONNXNetwork": ((onnx_path,), {"OutputLayerType": "regression"}),
+    }
+    return table
+
+
+EXCEPTIONS = {"DLToolboxError", "DLValueError", "DLTypeError"}
+
+
+def bad_values(tmp):
+    ragged = [np.ones((2, 3)), np.ones((3, 3))]
+    return [None, object(), "text", "", -1, 0, 2.5, np.nan, np.inf, True, 1j, [], (),
+            {"a": 1}, [[1, 2], [3]], np.zeros((0, 0)), np.zeros((2, 0)), np.ones((2, 3, 4)),
+            np.array([[np.nan, 1.0], [1.0, np.inf]]), np.ones((5, 3), dtype=np.float32),
+            ragged, [np.ones((2, 3)), "x"], np.array(["a", "b"]), lambda *a: None,
+            categorical(['x']), os.path.join(tmp, "missing", "f.mat")]
+
+
+def _variants(args, kwargs, bads, sig):
+    """(description, args, kwargs) of every bad call derived from one good call."""
+    for i in range(len(args)):
+        for j, bad in enumerate(bads):
+            yield f"arg{i + 1}=bad[{j}]", args[:i] + (bad,) + args[i + 1:], kwargs
+    for key in kwargs:
+        for j, bad in enumerate(bads):
+            yield f"{key}=bad[{j}]", args, {**kwargs, key: bad}
+    if args:
+        yield "one argument fewer", args[:-1], kwargs
+    yield "no arguments", (), {}
+    yield "one argument more", args + (bads[1],), kwargs
+    yield "two arguments more", args + ("Name", bads[1]), kwargs
+    yield "unknown keyword", args, {**kwargs, "NoSuchArgument": 1}
+    if "nargout" in sig.parameters:
+        for n in [0, 5, 1.5, "2", None]:
+            yield f"nargout={n!r}", args, {**kwargs, "nargout": n}
+
+
+def test_sweep_every_public_function(tmp_path, monkeypatch, capsys):
+    import importlib.util
+    monkeypatch.chdir(tmp_path)
+    tmp = str(tmp_path)
+    table = good_calls(tmp)
+    public = [n for n in dltoolbox.__all__ if n not in EXCEPTIONS]
+    if importlib.util.find_spec("onnx") is None:     # the ONNX functions need the extra
+        public = [n for n in public if "ONNX" not in n]
+    missing = [n for n in public if n not in table]
+    assert not missing, f"every public function needs a good call: {missing}"
+    bads = bad_values(tmp)
+    tried = named_count = accepted = 0
+    escaped = []
+    for name in public:
+        func = getattr(dltoolbox, name)
+        args, kwargs = table[name]
+        if name.startswith("import") and "exportONNXNetwork" in public:
+            dltoolbox.exportONNXNetwork(*table["exportONNXNetwork"][0])
+        func(*args, **kwargs)     # the good call works
+        try:
+            sig = inspect.signature(func)
+        except (TypeError, ValueError):
+            sig = inspect.Signature()
+        for desc, a, k in _variants(args, kwargs, bads, sig):
+            tried += 1
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), \
+                        np.errstate(all="ignore"), _quiet():
+                    func(*a, **k)
+                accepted += 1
+            except DLToolboxError as err:
+                assert err.identifier.startswith(f"dltoolbox:{name}:") or \
+                    err.identifier.startswith("dltoolbox:"), err.identifier
+                named_count += 1
+            except Exception as exc:  # noqa: BLE001 - what the sweep looks for
+                escaped.append(f"{name} {desc}: {type(exc).__name__}: {str(exc)[:120]}")
+    with capsys.disabled():
+        print(f"\nsweep of {len(public)} public functions: {tried} bad calls, "
+              f"{named_count} named errors, {accepted} accepted, {len(escaped)} unnamed")
+    assert not escaped, "\n".join(escaped)
+    assert tried > 1000 and named_count > 0.8 * tried
+
+
+@contextlib.contextmanager
+def _quiet():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
