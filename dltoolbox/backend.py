@@ -52,7 +52,7 @@ def to_host(a):
 
 
 def resolve_environment(env, func):
-    """Map ExecutionEnvironment 'auto'|'cpu'|'gpu' to (xp, label).
+    """Map ExecutionEnvironment 'auto'|'cpu'|'gpu'|'parallel'|'multi-gpu' to (xp, label).
 
     'auto' uses the GPU when CuPy and a device are present; 'gpu' without them is an error.
     """
@@ -67,5 +67,13 @@ def resolve_environment(env, func):
         return cp, "GPU"
     if env == "auto":
         return (cp, "GPU") if cp is not None else (np, "CPU")
+    if env == "parallel":      # CPU workers (training/parallel.py); GPU workers: 'multi-gpu'
+        return np, "CPU"
+    if env == "multi-gpu":
+        if cp is None:
+            raise_error(func, "GPUNotAvailable",
+                        "ExecutionEnvironment 'multi-gpu' needs CuPy (pip install "
+                        "dltoolbox[gpu]) and NVIDIA GPUs, but none was found.")
+        return cp, "GPU"
     raise_error(func, "NotSupported",
                 f"ExecutionEnvironment '{env}' is not supported yet; use 'auto', 'cpu' or 'gpu'.")
