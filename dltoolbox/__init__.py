@@ -27,7 +27,7 @@ from .network import (
                      predictAndUpdateState,
                      resetState,
 )
-from .training import trainingOptions, trainNetwork
+from .training import delete, gcp, parpool, trainingOptions, trainNetwork
 
 __version__ = "0.1.0"
 
@@ -39,5 +39,5 @@ __all__ = [
     "categorical", "categories", "countcats", "Categorical", "rng",
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
-    "save", "load",
+    "save", "load", "parpool", "gcp", "delete",
 ]

@@ -143,7 +143,7 @@ def split_load(total, load, nworkers, hosts=None, func="trainNetwork"):
     >>> split_load(27, None, 2)
     [14, 13]
     >>> split_load(10, [1, 0, 3], 3)
-    [2, 0, 8]
+    [3, 0, 7]
     >>> split_load(8, 1, 4, hosts=['a', 'a', 'b', 'b'])
     [4, 0, 4, 0]
     """
@@ -331,14 +331,7 @@ class Context:
         return tail[0], metric, states
 
     def _report_failure(self, message, cause, iteration):
-        raw = np.zeros(_MESSAGE_BYTES, dtype=np.uint8)
-        if message is not None:
-            data = message.encode("utf-8", "replace")[:_MESSAGE_BYTES - 1]
-            raw[:len(data)] = np.frombuffer(data, dtype=np.uint8)
-        every = np.zeros((self.size, _MESSAGE_BYTES), dtype=np.uint8)
-        self._wait(self.comm.Iallgather(raw, every), "the exchange of a worker's error")
-        failed = [(r, bytes(every[r]).rstrip(b"\0").decode("utf-8", "replace"))
-                  for r in range(self.size) if every[r].any()]
+        failed = _exchange_messages(self.comm, message, self._wait)
         rank, text = failed[0]
         worker = rank - self.first_worker + 1
         more = f" ({len(failed) - 1} more failed)" if len(failed) > 1 else ""
@@ -346,9 +339,12 @@ class Context:
                    f"{text}{more}. Training stopped on every worker.", cause=cause)
 
     def validation(self, metrics, net, seqs, tg, opts):
-        """(loss, metric) of the whole validation set: each rank scores a contiguous part."""
-        n = len(seqs)
-        a, b = n * self.rank // self.size, n * (self.rank + 1) // self.size
+        """(loss, metric) of the whole validation set: each rank scores a contiguous run of
+        whole prediction mini-batches, so that each is padded as in a single process."""
+        n, mbs = len(seqs), opts.MiniBatchSize
+        blocks = -(-n // mbs)
+        a = min(n, mbs * (blocks * self.rank // self.size))
+        b = min(n, mbs * (blocks * (self.rank + 1) // self.size))
         total = np.zeros(3)
         if b > a:
             part = _target_part(tg, a, b)
@@ -404,7 +400,24 @@ def begin(func, opts, args):
     pool = _pool if _pool is not None else parpool(_default_workers(gpu), _verbose=opts.Verbose)
     X, Y, layers, options = args
     pool._send(("trainNetwork", (X, Y, layers, quiet(options))), func)
+    failed = _exchange_messages(pool.comm, None, _Waiter(pool.comm, func).wait)
+    if failed:
+        rank, text = failed[0]
+        raise_error(func, "WorkerFailed", f"worker {rank} of {pool.NumWorkers} could not "
+                    f"take the task: {text}. Training did not start.")
     return Context(pool.comm, 1, opts, func, gpu)
+
+
+def _exchange_messages(comm, message, wait):
+    """[(rank, message)] of the ranks that have one (an allgather of fixed-size texts)."""
+    raw = np.zeros(_MESSAGE_BYTES, dtype=np.uint8)
+    if message is not None:
+        data = message.encode("utf-8", "replace")[:_MESSAGE_BYTES - 1]
+        raw[:len(data)] = np.frombuffer(data, dtype=np.uint8)
+    every = np.zeros((comm.Get_size(), _MESSAGE_BYTES), dtype=np.uint8)
+    wait(comm.Iallgather(raw, every), "the exchange of the workers' errors")
+    return [(r, bytes(every[r]).rstrip(b"\0").decode("utf-8", "replace"))
+            for r in range(comm.Get_size()) if every[r].any()]
 
 
 def _default_workers(gpu):
@@ -587,10 +600,15 @@ def worker_main():
         comm.Ibcast(size, root=0).Wait()
         data = np.empty(int(size[0]), dtype=np.uint8)
         comm.Ibcast(data, root=0).Wait()
-        task = pickle.loads(data.tobytes())
+        try:
+            task, problem = pickle.loads(data.tobytes()), None
+        except Exception as err:  # noqa: BLE001 - e.g. a class the worker cannot import
+            task, problem = ("failed", None), f"{type(err).__name__}: {err}"
         if task is None:
             break
         kind, payload = task
+        if _exchange_messages(comm, problem, lambda request, what: request.Wait()):
+            continue
         if kind == "trainNetwork":
             X, Y, layers, options = payload
             try:
