@@ -1,10 +1,10 @@
 """The trainings of tests/test_parallel.py, run in one process or on MPI workers.
 
 ``python -m tests.parallel_script MODE OUT [CHECKPOINTS]`` with MODE 'world' (every rank of
-``mpiexec -n 2`` runs it), 'pool' (plain python, ``parpool(2)``), 'fault' / 'hang' (under
-mpiexec: worker 2 raises or hangs in its third iteration) or 'poolfault' (a task the pool
-workers cannot unpickle, a pool worker that raises, then training again). Results go to
-the .npz file OUT (rank 0 only).
+``mpiexec -n 2`` runs it), 'pool' (plain python, ``parpool(2)``), 'default' (plain python,
+the default pool), 'fault' / 'hang' (under mpiexec: worker 2 raises or hangs in its third
+iteration) or 'poolfault' (a task the pool workers cannot unpickle, a pool worker that
+raises, then training again). Results go to the .npz file OUT (rank 0 only).
 """
 
 import sys
@@ -134,6 +134,11 @@ def main(mode, out, checkpoints=""):
         result = train_all("parallel", checkpoints)
         parallel.delete(parallel.gcp('nocreate'))
         print("after delete:", parallel.gcp('nocreate'))
+    elif mode == "default":      # 'parallel' without a pool: the default pool starts
+        name, X, Y, layers, opts = next(scenarios("parallel"))
+        rng(0)
+        result["adam"] = flat(trainNetwork(X, Y, layers, opts))
+        print("pool:", parallel.gcp('nocreate').NumWorkers)
     elif mode == "world":
         result = train_all("parallel", checkpoints)
         rank = parallel.mpi().COMM_WORLD.Get_rank()

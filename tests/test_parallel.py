@@ -188,3 +188,29 @@ def test_dispatch_in_background_same_result():
         rng(0)
         results.append(parallel_script.flat(trainNetwork(X, Y, layers, opts)))
     assert np.array_equal(results[0], results[1])
+
+
+def test_multi_gpu_without_gpu_is_a_named_error():
+    # the NCCL path itself needs GPUs (tests/test_gpu.py style check on a GPU machine)
+    from dltoolbox.backend import cupy_or_none
+
+    if cupy_or_none() is not None:
+        pytest.skip("a GPU is present")
+    from dltoolbox.backend import resolve_environment
+
+    with pytest.raises(DLToolboxError) as e:
+        resolve_environment("multi-gpu", "trainNetwork")
+    assert e.value.identifier == "dltoolbox:trainNetwork:GPUNotAvailable"
+
+
+@needs_mpi
+@pytest.mark.skipif(parallel._physical_cores() > 4,
+                    reason="the default pool has one worker per physical core: too many here")
+def test_parallel_without_pool_starts_the_default_pool(tmp_path, single):
+    done = _run(["python", "default", str(tmp_path / "d.npz")], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    n = parallel._physical_cores()
+    assert f"Connected to parallel pool with {n} workers." in done.stdout
+    out = dict(np.load(tmp_path / "d.npz"))
+    a = single["adam"]
+    assert np.abs(a - out["adam"]).max() <= 1e-5 * np.abs(a).max()

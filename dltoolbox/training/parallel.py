@@ -208,9 +208,10 @@ class Context:
         self._counts = {}
         # one start-up exchange: each rank's machine, and whether the client has OutputFcns
         # (then its stop request is broadcast after every iteration)
-        facts = comm.allgather((self.MPI.Get_processor_name(), opts.OutputFcn is not None))
-        self.hosts = [h for h, _ in facts[first_worker:]]
-        self.has_output_fcn = facts[0][1]
+        mine = f"{int(opts.OutputFcn is not None)}{self.MPI.Get_processor_name()}"
+        facts = dict(_exchange_messages(comm, mine, self._wait))
+        self.hosts = [facts[r][1:] for r in range(first_worker, self.size)]
+        self.has_output_fcn = facts[0][0] == "1"
         self.gpu = None
         if gpu:
             self.gpu = _NcclBackend(comm, func)
