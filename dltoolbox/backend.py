@@ -59,21 +59,15 @@ def resolve_environment(env, func):
     cp = cupy_or_none()
     if env == "cpu":
         return np, "CPU"
-    if env == "gpu":
+    if env in ("gpu", "multi-gpu"):    # 'multi-gpu': one GPU per process (parallel.py)
         if cp is None:
             raise_error(func, "GPUNotAvailable",
-                        "ExecutionEnvironment 'gpu' needs CuPy (pip install dltoolbox[gpu]) "
-                        "and an NVIDIA GPU, but none was found.")
+                        f"ExecutionEnvironment '{env}' needs CuPy (pip install dltoolbox[gpu]) "
+                        f"and an NVIDIA GPU, but none was found.")
         return cp, "GPU"
     if env == "auto":
         return (cp, "GPU") if cp is not None else (np, "CPU")
-    if env == "parallel":      # CPU workers (training/parallel.py); GPU workers: 'multi-gpu'
+    if env == "parallel":      # CPU worker processes (training/parallel.py)
         return np, "CPU"
-    if env == "multi-gpu":
-        if cp is None:
-            raise_error(func, "GPUNotAvailable",
-                        "ExecutionEnvironment 'multi-gpu' needs CuPy (pip install "
-                        "dltoolbox[gpu]) and NVIDIA GPUs, but none was found.")
-        return cp, "GPU"
     raise_error(func, "NotSupported",
                 f"ExecutionEnvironment '{env}' is not supported yet; use 'auto', 'cpu' or 'gpu'.")

@@ -119,9 +119,22 @@ def _inject(kind):
     parallel.run_layers = patched
 
 
-def _report_failure(err):
-    print(f"FAILED {err.identifier} | {err} | net of iteration {err.iteration} "
-          f"{'present' if err.net is not None else 'missing'}", flush=True)
+def _failing_training(fc_class=None):
+    """Train the first scenario (its fullyConnectedLayer of class ``fc_class``); print the
+    error and return its iteration."""
+    from dltoolbox.training import parallel
+
+    name, X, Y, layers, opts = next(scenarios("parallel"))
+    if fc_class is not None:
+        layers[2].__class__ = fc_class
+    rng(0)
+    try:
+        trainNetwork(X, Y, layers, opts)
+    except parallel.ParallelTrainingError as err:
+        print(f"FAILED {err.identifier} | {err} | net of iteration {err.iteration} "
+              f"{'present' if err.net is not None else 'missing'}", flush=True)
+        return err.iteration
+    return -1
 
 
 def main(mode, out, checkpoints=""):
@@ -150,13 +163,7 @@ def main(mode, out, checkpoints=""):
         result = {k: v for r in mine for k, v in r.items()}
     elif mode in ("fault", "hang"):
         _inject(mode)
-        name, X, Y, layers, opts = next(scenarios("parallel"))
-        rng(0)
-        try:
-            trainNetwork(X, Y, layers, opts)
-        except parallel.ParallelTrainingError as err:
-            _report_failure(err)
-            result["iteration"] = err.iteration
+        result["iteration"] = _failing_training()
     elif mode == "poolfault":
         parallel.parpool(2)
         name, X, Y, layers, opts = next(scenarios("parallel"))
@@ -165,14 +172,7 @@ def main(mode, out, checkpoints=""):
             trainNetwork(X, Y, layers, opts)
         except Exception as err:  # noqa: BLE001 - printed for the test
             print(f"NOT STARTED {err.identifier} | {err}", flush=True)
-        name, X, Y, layers, opts = next(scenarios("parallel"))
-        layers[2].__class__ = _importable_faulty_layer()   # raises on worker 2
-        rng(0)
-        try:
-            trainNetwork(X, Y, layers, opts)
-        except parallel.ParallelTrainingError as err:
-            _report_failure(err)
-            result["iteration"] = err.iteration
+        result["iteration"] = _failing_training(_importable_faulty_layer())
         result.update(train_all("parallel"))
         parallel.delete(parallel.gcp('nocreate'))
     if out:

@@ -52,6 +52,7 @@ _mpi_module = None
 _pool = None                # the client's current Pool
 _worker_comm = None         # set in a pool worker process (worker_main)
 _abort_at_exit = False      # a collective was abandoned: MPI_Finalize could hang
+last_context = None         # the Context of the last finished training (for benchmarks)
 
 
 # -- the engine -------------------------------------------------------------------------
@@ -206,6 +207,7 @@ class Context:
         self.iteration = 0
         self._total = 1
         self._counts = {}
+        self.allreduce_seconds = 0.0   # in the gradient allreduce, waits for others included
         # one start-up exchange: each rank's machine, and whether the client has OutputFcns
         # (then its stop request is broadcast after every iteration)
         mine = f"{int(opts.OutputFcn is not None)}{self.MPI.Get_processor_name()}"
@@ -324,7 +326,9 @@ class Context:
                 cause = err
                 buf[...] = 0
                 buf[n + 2] = 1
+        start = time.perf_counter()
         self.allreduce(buf, f"the gradient allreduce of iteration {iteration}")
+        self.allreduce_seconds += time.perf_counter() - start
         tail = [float(v) for v in buf[n:]]
         if tail[2] > 0:
             self._report_failure(message, cause, iteration)
@@ -369,6 +373,8 @@ class Context:
         """Every rank ends with the client's network (bitwise)."""
         self.bcast(run.theta, "the broadcast of the final weights")
         run.restore(run.theta)
+        global last_context
+        last_context = self
 
 
 def _target_part(tg, a, b):
