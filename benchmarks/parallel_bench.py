@@ -10,7 +10,7 @@
    epoch is short, with 5 times the repeats. The communication share is the time in the
    gradient allreduce (waits for the slower rank included) over the epoch, and the pure
    allreduce of that buffer measured alone.
-2. DispatchInBackground on/off (one process, Japanese Vowels).
+2. DispatchInBackground off/on (one process, 1 BLAS thread, alternating runs).
 3. Allreduce latency and bandwidth between 2 local ranks (fit t = a + bytes/b), and the
    model for N nodes: t_iter(N) = t0 + t1*B/N + t_ar(N), t_ar(N) = 2*log2(N)*a +
    2*(N-1)/N*bytes/b (ring), with t0, t1 fitted (least squares) to 1-process iterations
@@ -63,7 +63,27 @@ def _problem(kind):
     return X, Y, layers, mbs
 
 
-def measure(kind, env, repeats, dispatch=False, batch=None):
+def measure_dispatch(kind, repeats):
+    """Median epoch seconds with DispatchInBackground false and true, run alternately in
+    one process (separate processes differ more than the two settings on a loaded VM)."""
+    from dltoolbox import rng, trainingOptions, trainNetwork
+
+    X, Y, layers, mbs = _problem(kind)
+    times = {False: [], True: []}
+    for r in range(repeats + 1):
+        for dispatch in (False, True):
+            opts = trainingOptions('adam', MaxEpochs=1, MiniBatchSize=mbs, Verbose=False,
+                                   GradientThreshold=1, Shuffle='never',
+                                   DispatchInBackground=dispatch)
+            rng(0)
+            start = time.perf_counter()
+            trainNetwork(X, Y, layers, opts)
+            if r:
+                times[dispatch].append(time.perf_counter() - start)
+    return {"off": statistics.median(times[False]), "on": statistics.median(times[True])}
+
+
+def measure(kind, env, repeats, batch=None):
     """Median epoch seconds (and allreduce seconds per epoch) of trainNetwork."""
     from dltoolbox import rng, trainingOptions, trainNetwork
     from dltoolbox.training import parallel
@@ -71,8 +91,7 @@ def measure(kind, env, repeats, dispatch=False, batch=None):
     X, Y, layers, mbs = _problem(kind)
     mbs = batch or mbs
     opts = trainingOptions('adam', MaxEpochs=1, MiniBatchSize=mbs, Verbose=False,
-                           GradientThreshold=1, Shuffle='never', ExecutionEnvironment=env,
-                           DispatchInBackground=dispatch)
+                           GradientThreshold=1, Shuffle='never', ExecutionEnvironment=env)
     times, comm = [], []
     for r in range(repeats + 1):
         rng(0)
@@ -114,7 +133,8 @@ def worker(args):
             [1, 1024, 35_000, 262_144, 1_048_576, 4_194_304]).items()}
     else:
         kind, env = args.case.split(":")
-        result = measure(kind, env, args.repeats, args.dispatch, args.batch)
+        result = measure_dispatch(kind, args.repeats) if env == "dispatch" else \
+            measure(kind, env, args.repeats, args.batch)
         if env == "parallel":
             from dltoolbox.training import parallel
 
@@ -166,7 +186,6 @@ def main():
     parser.add_argument("--alpha", type=float, default=None, help="allreduce latency, s")
     parser.add_argument("--beta", type=float, default=None, help="bandwidth, bytes/s")
     parser.add_argument("--worker", dest="case", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--dispatch", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -201,7 +220,6 @@ def main():
                 print(f"  (allreduce {100 * par1['allreduce'] / par1['epoch']:.1f}%)", end="")
             print("" if res is par2 else "\n", end="")
         print(f"(allreduce incl. waits {100 * par2['allreduce'] / par2['epoch']:.1f}%, "
-              f"(allreduce incl. waits {100 * par2['allreduce'] / par2['epoch']:.1f}%, "
               f"pure allreduce of {par2['buffer']} floats {1e6 * par2['pure_allreduce']:.0f} "
               f"us x {it} = {100 * par2['pure_allreduce'] * it / par2['epoch']:.1f}%)")
         for stat in ("epoch", "best"):
@@ -215,10 +233,12 @@ def main():
             f"B={b}: {1e3 * t:.2f} ms" for b, t in zip(sizes, per_iteration)) + "\n")
         fits[kind] = (max(t0, 0.0), max(t1, 1e-9), batch, 4 * par2["buffer"], title)
 
-    jv = run_case("jv:cpu", 0, 2, args.repeats)
-    jvd = run_case("jv:cpu", 0, 2, args.repeats, ("--dispatch",))
-    print(f"DispatchInBackground, Japanese Vowels epoch, 1 process, 2 threads: off "
-          f"{jv['epoch']:.3f} s, on {jvd['epoch']:.3f} s ({jv['epoch'] / jvd['epoch']:.2f}x)\n")
+    for kind, title in (("jv", "Japanese Vowels"), ("big", "(64,256,100,64)")):
+        d = run_case(f"{kind}:dispatch", 0, 1, args.repeats * (5 if kind == "jv" else 1))
+        print(f"DispatchInBackground, {title} epoch, 1 process, 1 BLAS thread, alternating: "
+              f"off {d['off']:.3f} s, on {d['on']:.3f} s (time ratio on/off "
+              f"{d['on'] / d['off']:.2f})")
+    print()
 
     costs = {int(k): v for k, v in run_case("allreduce", 2, 1, 1).items()}
     sizes = np.array(sorted(costs))

@@ -4,7 +4,8 @@
 ``mpiexec -n 2`` runs it), 'pool' (plain python, ``parpool(2)``), 'default' (plain python,
 the default pool), 'fault' / 'hang' (under mpiexec: worker 2 raises or hangs in its third
 iteration) or 'poolfault' (a task the pool workers cannot unpickle, a pool worker that
-raises, then training again). Results go to the .npz file OUT (rank 0 only).
+raises, then training again) or 'poolhang' (a pool worker hangs). Results go to the .npz
+file OUT (rank 0 only).
 """
 
 import sys
@@ -93,11 +94,23 @@ class FaultyLayer(FullyConnectedLayer):
         return super().forward(X, training, state)
 
 
-def _importable_faulty_layer():
+class HangingLayer(FullyConnectedLayer):
+    """A fullyConnectedLayer that hangs in training on pool worker 2."""
+
+    def forward(self, X, training=False, state=None):
+        from dltoolbox.training import parallel
+
+        if training and parallel._worker_comm is not None and \
+                parallel._worker_comm.Get_rank() == 2:
+            time.sleep(120)
+        return super().forward(X, training, state)
+
+
+def _importable_faulty_layer(name="FaultyLayer"):
     """FaultyLayer as the workers can unpickle it (not ``__main__.FaultyLayer``)."""
     from tests import parallel_script
 
-    return parallel_script.FaultyLayer
+    return getattr(parallel_script, name)
 
 
 def _inject(kind):
@@ -175,6 +188,10 @@ def main(mode, out, checkpoints=""):
         result["iteration"] = _failing_training(_importable_faulty_layer())
         result.update(train_all("parallel"))
         parallel.delete(parallel.gcp('nocreate'))
+    elif mode == "poolhang":
+        parallel.parpool(2)
+        result["iteration"] = _failing_training(_importable_faulty_layer("HangingLayer"))
+        print("pool after the timeout:", parallel.gcp('nocreate'), flush=True)
     if out:
         np.savez(out, **result)
 

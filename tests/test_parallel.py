@@ -46,8 +46,9 @@ def _run(args, tmp_path, timeout=120, env=None):
     command = [mpiexec, "-n", "2", sys.executable] if args[0] == "mpiexec" else \
         [sys.executable]
     command += ["-m", "tests.parallel_script", *args[1:]]
+    # a session of its own: an MPI abort in the child must not reach pytest's process group
     done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, start_new_session=True)
     return done
 
 
@@ -214,3 +215,14 @@ def test_parallel_without_pool_starts_the_default_pool(tmp_path, single):
     out = dict(np.load(tmp_path / "d.npz"))
     a = single["adam"]
     assert np.abs(a - out["adam"]).max() <= 1e-5 * np.abs(a).max()
+
+
+@needs_mpi
+def test_hung_pool_worker_times_out(tmp_path):
+    done = _run(["python", "poolhang", str(tmp_path / "ph.npz")], tmp_path, timeout=60,
+                env={parallel.TIMEOUT_VARIABLE: "3"})
+    text = done.stdout
+    assert "dltoolbox:trainNetwork:CollectiveTimeout" in text, done.stderr[-2000:]
+    assert "within 3 s during the gradient allreduce of iteration 1" in text
+    assert "pool after the timeout: None" in text     # its workers were ended
+    assert int(np.load(tmp_path / "ph.npz")["iteration"]) == 0

@@ -29,7 +29,6 @@ holds the network of the last completed iteration.
 import atexit
 import os
 import pickle
-import signal
 import sys
 import time
 
@@ -86,7 +85,11 @@ def _at_exit():
         # A collective was abandoned after a timeout; MPI_Finalize would wait for it forever.
         sys.stdout.flush()
         sys.stderr.flush()
-        _mpi_module.COMM_WORLD.Abort(1)
+        if _launched_by_mpiexec():
+            _mpi_module.COMM_WORLD.Abort(1)     # ends the job's other (hung) ranks too
+        # a pool's client (its workers are killed already): leave without MPI_Finalize; a
+        # singleton's MPI_Abort would signal this process's whole process group
+        os._exit(1)
 
 
 def collective_timeout():
@@ -262,7 +265,9 @@ class Context:
         global _abort_at_exit, _pool
         _abort_at_exit = True
         if _pool is not None and self.comm is _pool.comm:
-            _pool.kill()
+            # unusable now; its workers are not killed here: the MPI launcher would answer
+            # their death by killing this client too. They end when this process ends.
+            _pool.Connected = False
             _pool = None
         self._fail(f"no answer from every worker within {self.timeout:g} s during {what} "
                    f"(set {TIMEOUT_VARIABLE} to wait longer); a worker hangs or died, and "
@@ -333,6 +338,7 @@ class Context:
         if tail[2] > 0:
             self._report_failure(message, cause, iteration)
         metric = tail[1] ** 0.5 if self.regression else tail[1]
+        self.iteration = iteration    # its update follows before the next collective
         return tail[0], metric, states
 
     def _report_failure(self, message, cause, iteration):
@@ -459,15 +465,6 @@ class Pool:
         ctx.wait(self.comm.Ibcast(size, root=0), "sending the task to the workers")
         ctx.wait(self.comm.Ibcast(np.array(data), root=0), "sending the task to the workers")
 
-    def kill(self):
-        """Stop the worker processes at once (after a timeout)."""
-        for pid in self._pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self.Connected = False
-
     def delete(self):
         """Shut the workers down (MATLAB ``delete(pool)``)."""
         global _pool
@@ -476,8 +473,9 @@ class Pool:
                 self._send(None, "delete")
                 self.comm.Disconnect()
                 self._inter.Disconnect()
-            except DLToolboxError:
-                self.kill()
+            except DLToolboxError:      # a worker hangs: leave without MPI_Finalize at exit
+                global _abort_at_exit
+                _abort_at_exit = True
             self.Connected = False
         if _pool is self:
             _pool = None
@@ -621,14 +619,15 @@ def worker_main():
             try:
                 trainNetwork(X, Y, layers, options)
             except ParallelTrainingError:
-                if _abort_at_exit:
-                    break
+                while _abort_at_exit:
+                    # a collective was abandoned: ending this process would make the MPI
+                    # launcher kill the client as well; wait until the client ends it
+                    time.sleep(60)
             except Exception as err:  # noqa: BLE001 - the client has reported it
                 print(f"dltoolbox worker {comm.Get_rank()}: {err}", file=sys.stderr)
     _worker_comm = None
-    if not _abort_at_exit:
-        comm.Disconnect()
-        parent.Disconnect()
+    comm.Disconnect()
+    parent.Disconnect()
 
 
 # -- multi-gpu: NCCL through CuPy, bootstrapped over MPI --------------------------------
