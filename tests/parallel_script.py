@@ -4,7 +4,8 @@
 ``mpiexec -n 2`` runs it), 'pool' (plain python, ``parpool(2)``), 'default' (plain python,
 the default pool), 'fault' / 'hang' (under mpiexec: worker 2 raises or hangs in its third
 iteration) or 'poolfault' (a task the pool workers cannot unpickle, a pool worker that
-raises, then training again) or 'poolhang' (a pool worker hangs). Results go to the .npz
+raises, then training again), 'poolhang' (a pool worker hangs) or 'multigpu' (under
+mpiexec, one rank per GPU). Results go to the .npz
 file OUT (rank 0 only).
 """
 
@@ -188,6 +189,12 @@ def main(mode, out, checkpoints=""):
         result["iteration"] = _failing_training(_importable_faulty_layer())
         result.update(train_all("parallel"))
         parallel.delete(parallel.gcp('nocreate'))
+    elif mode == "multigpu":     # under mpiexec -n <GPUs>: the NCCL path
+        name, X, Y, layers, opts = next(scenarios("multi-gpu"))
+        rng(0)
+        result["adam"] = flat(trainNetwork(X, Y, layers, opts))
+        if parallel.mpi().COMM_WORLD.Get_rank() != 0:
+            return
     elif mode == "poolhang":
         parallel.parpool(2)
         result["iteration"] = _failing_training(_importable_faulty_layer("HangingLayer"))

@@ -36,14 +36,14 @@ needs_mpi = pytest.mark.skipif(not _have_mpi(), reason="needs mpi4py and mpiexec
                                "(pip install 'dltoolbox[parallel]')")
 
 
-def _run(args, tmp_path, timeout=120, env=None):
+def _run(args, tmp_path, timeout=120, env=None, ranks=2):
     environment = dict(os.environ, PYTHONPATH=ROOT + os.pathsep +
                        os.environ.get("PYTHONPATH", ""), **(env or {}))
     # an outer mpiexec job (if pytest itself runs under one) must not leak into the child
     for key in [k for k in environment if k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_"))]:
         del environment[key]
     mpiexec = MPIEXEC if os.access(MPIEXEC, os.X_OK) else shutil.which("mpiexec")
-    command = [mpiexec, "-n", "2", sys.executable] if args[0] == "mpiexec" else \
+    command = [mpiexec, "-n", str(ranks), sys.executable] if args[0] == "mpiexec" else \
         [sys.executable]
     command += ["-m", "tests.parallel_script", *args[1:]]
     # a session of its own: an MPI abort in the child must not reach pytest's process group
@@ -226,3 +226,22 @@ def test_hung_pool_worker_times_out(tmp_path):
     assert "within 3 s during the gradient allreduce of iteration 1" in text
     assert "pool after the timeout: None" in text     # its workers were ended
     assert int(np.load(tmp_path / "ph.npz")["iteration"]) == 0
+
+
+@needs_mpi
+@pytest.mark.gpu
+def test_multi_gpu_equals_single_gpu(tmp_path):
+    # NOT RUN yet: no GPU where this was written. One rank per GPU (at most 2), NCCL.
+    import cupy
+
+    from dltoolbox import rng, trainNetwork
+
+    ranks = min(2, cupy.cuda.runtime.getDeviceCount())
+    name, X, Y, layers, opts = next(parallel_script.scenarios("gpu"))
+    rng(0)
+    single = parallel_script.flat(trainNetwork(X, Y, layers, opts))
+    done = _run(["mpiexec", "multigpu", str(tmp_path / "g.npz")], tmp_path, ranks=ranks)
+    assert done.returncode == 0, done.stderr[-3000:]
+    a, b = single, np.load(tmp_path / "g.npz")["adam"]
+    assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max()
+    assert "Training across multiple GPUs" in done.stdout
