@@ -3,20 +3,39 @@
 ``from dltoolbox import *`` brings the MATLAB names a ported script uses bare.
 """
 
-from .categorical import Categorical, categorical, categories, countcats
+from .analysis import NetworkAnalysis, activations, analyzeNetwork
+from .categorical import Categorical, categorical, categories, countcats, isordinal
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
 from .initializers import rng
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
+                     averagePooling1dLayer,
+                     batchNormalizationLayer,
+                     bilstmLayer,
                      classificationLayer,
+                     clippedReluLayer,
+                     convolution1dLayer,
                      dropoutLayer,
+                     eluLayer,
+                     flattenLayer,
                      fullyConnectedLayer,
+                     geluLayer,
+                     globalAveragePooling1dLayer,
+                     globalMaxPooling1dLayer,
                      gruLayer,
+                     layerNormalizationLayer,
+                     leakyReluLayer,
+                     lstmLayer,
+                     maxPooling1dLayer,
                      regressionLayer,
+                     reluLayer,
                      sequenceInputLayer,
+                     sigmoidLayer,
                      softmaxLayer,
+                     swishLayer,
+                     tanhLayer,
 )
 from .network import (
                      SeriesNetwork,
@@ -32,12 +51,20 @@ from .training import delete, gcp, parpool, trainingOptions, trainNetwork
 __version__ = "0.1.0"
 
 __all__ = [
-    "sequenceInputLayer", "gruLayer", "fullyConnectedLayer", "softmaxLayer",
-    "classificationLayer", "regressionLayer", "dropoutLayer",
+    "sequenceInputLayer", "gruLayer", "lstmLayer", "bilstmLayer", "fullyConnectedLayer",
+    "softmaxLayer", "classificationLayer", "regressionLayer", "dropoutLayer",
     "LayerArray", "disp", "SeriesNetwork", "assembleNetwork", "predict", "classify",
     "predictAndUpdateState", "classifyAndUpdateState", "resetState",
     "categorical", "categories", "countcats", "Categorical", "rng",
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
     "save", "load", "parpool", "gcp", "delete",
+]
+
+__all__ += [
+    "reluLayer", "leakyReluLayer", "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer",
+    "swishLayer", "geluLayer", "isordinal", "batchNormalizationLayer", "layerNormalizationLayer",
+    "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer", "globalMaxPooling1dLayer",
+    "globalAveragePooling1dLayer", "flattenLayer", "activations", "analyzeNetwork",
+    "NetworkAnalysis",
 ]

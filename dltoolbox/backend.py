@@ -4,11 +4,13 @@ Layer code asks ``get_xp(array)`` for the array module of its input and never im
 cupy. ``resolve_environment`` maps MATLAB's ExecutionEnvironment to a module.
 """
 
+import math
+
 import numpy as np
 
 from .errors import raise_error
 
-__all__ = ["get_xp", "to_host", "cupy_or_none", "resolve_environment"]
+__all__ = ["get_xp", "to_host", "cupy_or_none", "resolve_environment", "erf"]
 
 _cupy = None
 _cupy_checked = False
@@ -40,6 +42,26 @@ def get_xp(*arrays):
         if type(a) is not np.ndarray and type(a).__module__.startswith("cupy"):
             return cupy_or_none()
     return np
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x):
+    """The error function elementwise, in x's dtype, on x's device.
+
+    NumPy has no erf: on the host this is math.erf per element (exact in double precision,
+    about 0.1 us an element; SciPy is not a dependency); on the GPU cupyx's erf.
+
+    >>> import numpy as np
+    >>> erf(np.array([0.0, 1.0])).round(6).tolist()
+    [0.0, 0.842701]
+    """
+    if get_xp(x) is not np:
+        from cupyx.scipy.special import erf as cupy_erf  # noqa: PLC0415 - optional
+
+        return cupy_erf(x)
+    return _ERF(x).astype(x.dtype)
 
 
 def to_host(a):

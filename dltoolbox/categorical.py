@@ -7,6 +7,8 @@ as MATLAB does; elements are stored as integer codes into the category list.
 import numpy as np
 
 from ._display import size_text
+from ._nameval import Option, options_table, parse_name_value
+from ._validate import check_logical
 from .errors import raise_error
 
 
@@ -20,10 +22,11 @@ class Categorical:
 
     __array_priority__ = 100
 
-    def __init__(self, codes, cats, shape=None):
+    def __init__(self, codes, cats, shape=None, ordinal=False):
         self.codes = np.asarray(codes, dtype=np.int64).reshape(-1)
         self.categories = list(cats)
         self.shape = shape or (self.codes.size, 1)
+        self.ordinal = bool(ordinal)
 
     # -- array behaviour -------------------------------------------------------------
     def __len__(self):
@@ -38,9 +41,9 @@ class Categorical:
             raise_error("categorical", "InvalidIndex", "A categorical cannot index another.")
         sub = self.codes[index]
         if np.ndim(sub) == 0:
-            return Categorical([int(sub)], self.categories, (1, 1))
+            return Categorical([int(sub)], self.categories, (1, 1), self.ordinal)
         return Categorical(sub, self.categories, (np.size(sub), 1) if self.shape[1] == 1 or
-                           self.shape[0] != 1 else (1, np.size(sub)))
+                           self.shape[0] != 1 else (1, np.size(sub)), self.ordinal)
 
     def __iter__(self):
         for k in self.codes:
@@ -69,6 +72,40 @@ class Categorical:
 
     __hash__ = None
 
+    # -- ordinal comparisons (MATLAB: only for ordinal categorical arrays) ------------
+    def _order_codes(self, other, op):
+        if not self.ordinal:
+            raise_error("categorical", "NotOrdinal",
+                        f"Relational comparison '{op}' needs an ordinal categorical array; "
+                        f"create it with categorical(..., 'Ordinal', true).")
+        if isinstance(other, Categorical):
+            if other.categories != self.categories or not other.ordinal:
+                raise_error("categorical", "OrdinalMismatch",
+                            "Ordinal categorical arrays can be compared only when they have "
+                            "the same categories in the same order.")
+            return other.codes
+        if isinstance(other, str):
+            if other not in self.categories:
+                raise_error("categorical", "UnknownCategory",
+                            f"'{other}' is not a category of this ordinal array "
+                            f"({', '.join(self.categories)}).")
+            return self.categories.index(other)
+        raise_error("categorical", "InvalidComparison",
+                    f"Cannot compare an ordinal categorical array with "
+                    f"{type(other).__name__}.", "type")
+
+    def __lt__(self, other):
+        return self.codes < self._order_codes(other, "<")
+
+    def __le__(self, other):
+        return self.codes <= self._order_codes(other, "<=")
+
+    def __gt__(self, other):
+        return self.codes > self._order_codes(other, ">")
+
+    def __ge__(self, other):
+        return self.codes >= self._order_codes(other, ">=")
+
     def __repr__(self):
         labels = self.tolist()
         w = max((len(s) for s in labels), default=0)
@@ -86,30 +123,74 @@ def _sort_key(values):
         return sorted(values)
 
 
-def categorical(values, valueset=None):
+def _as_text(values):
+    """Values as category text: integers without '.0', as MATLAB prints them."""
+    flat = np.asarray(values, dtype=object).ravel()
+    text = [str(v.item() if hasattr(v, "item") else v) for v in flat]
+    if any(isinstance(v, (float, np.floating)) and not float(v).is_integer() for v in flat):
+        return text
+    return [t[:-2] if t.endswith(".0") else t for t in text]
+
+
+_ORDINAL = options_table(Option("Ordinal", False, check_logical))
+
+
+def categorical(values, valueset=None, catnames=None, *args, **kwargs):
     """Create a categorical array (MATLAB ``categorical``).
 
     ``categorical(values)`` sorts the unique values into the categories;
-    ``categorical(values, valueset)`` uses the given categories in that order.
+    ``categorical(values, valueset)`` uses the given categories in that order;
+    ``categorical(values, valueset, catnames)`` names them ``catnames``;
+    ``categorical(..., 'Ordinal', true)`` makes an ordinal array (``<``, ``>=``, ...
+    compare by category order). A value outside ``valueset`` is an error (MATLAB makes it
+    <undefined>, which dltoolbox does not have).
 
     >>> categorical([3, 1, 3]).categories
     ['1', '3']
+    >>> c = categorical([1, 3, 2], [1, 2, 3], ['low', 'mid', 'high'], 'Ordinal', True)
+    >>> c.tolist(), (c > 'low').tolist()
+    (['low', 'high', 'mid'], [False, True, True])
     """
-    if isinstance(values, Categorical):
+    if isinstance(valueset, str) and valueset.lower() == "ordinal":   # categorical(v, 'Ordinal', t)
+        args, valueset = (valueset, catnames) + args, None
+        catnames = None
+    elif isinstance(catnames, str) and catnames.lower() == "ordinal":
+        args, catnames = (catnames,) + args, None
+    opts = parse_name_value("categorical", args, kwargs, _ORDINAL)
+    if isinstance(values, Categorical) and valueset is None and catnames is None:
+        if opts["Ordinal"] and not values.ordinal:
+            return Categorical(values.codes, values.categories, values.shape, True)
         return values
-    text = [str(v.item() if hasattr(v, "item") else v) for v in np.asarray(values).ravel()]
-    if any(isinstance(v, (float, np.floating)) and not float(v).is_integer()
-           for v in np.asarray(values, dtype=object).ravel()):
-        text = [str(v) for v in np.asarray(values).ravel()]
-    else:
-        text = [t[:-2] if t.endswith(".0") else t for t in text]
-    cats = [str(v) for v in valueset] if valueset is not None else _sort_key(set(text))
+    if isinstance(values, Categorical):
+        values = values.tolist()
+    text = _as_text(values)
+    cats = _as_text(valueset) if valueset is not None else _sort_key(set(text))
+    if len(set(cats)) != len(cats):
+        raise_error("categorical", "DuplicateValueSet", "The valueset has repeated values.")
     index = {c: i for i, c in enumerate(cats)}
     missing = [t for t in text if t not in index]
     if missing:
         raise_error("categorical", "ValueNotInValueSet",
                     f"Value '{missing[0]}' is not in the given categories.")
-    return Categorical([index[t] for t in text], cats)
+    if catnames is not None:
+        names = [str(n) for n in np.ravel(np.asarray(catnames, dtype=object))]
+        if len(names) != len(cats):
+            raise_error("categorical", "CatNamesSize",
+                        f"catnames must name each of the {len(cats)} values of valueset, got "
+                        f"{len(names)} names.")
+        if len(set(names)) != len(names):
+            raise_error("categorical", "DuplicateCatNames", "catnames has repeated names.")
+        cats = names
+    return Categorical([index[t] for t in text], cats, ordinal=opts["Ordinal"])
+
+
+def isordinal(c):
+    """True for an ordinal categorical array (MATLAB ``isordinal``).
+
+    >>> isordinal(categorical(['a', 'b'], 'Ordinal', True))
+    True
+    """
+    return isinstance(c, Categorical) and c.ordinal
 
 
 def categories(c):

@@ -4,29 +4,104 @@ All draws come from a NumPy ``Generator`` on the host, so one seed gives the sam
 whether training then runs on NumPy or CuPy. ``rng(seed)`` reseeds it, as MATLAB's ``rng``.
 """
 
+import time
+
 import numpy as np
 
 from ._validate import as_integer
 from .errors import raise_error
 
 _generator = np.random.default_rng(0)
+_settings = {"Type": "default", "Seed": 0}
+
+# MATLAB generator names -> NumPy bit generators. 'default' is NumPy's PCG64 (what
+# rng('default') and rng(seed) give); 'twister' is the Mersenne Twister (MT19937) and
+# 'philox' Philox 4x64: the same algorithms as MATLAB's, not MATLAB's number streams.
+_BIT_GENERATORS = {"default": np.random.PCG64, "twister": np.random.MT19937,
+                   "philox": np.random.Philox}
+_MATLAB_ONLY = ("simdTwister", "combRecursive", "multFibonacci", "threefry", "v4",
+                "v5uniform", "v5normal")
 
 
-def rng(seed="default"):
-    """Seed the generator used by initializers, shuffling and dropout (MATLAB's ``rng``).
+class RandomSettings(dict):
+    """What ``s = rng()`` returns (MATLAB's struct with Type, Seed and State); ``rng(s)``
+    restores it. Fields read as attributes: ``s.Seed``."""
 
-    ``rng('default')`` is ``rng(0)``.
+    __getattr__ = dict.__getitem__
+
+    def __repr__(self):
+        return (f"  struct with fields:\n\n     Type: '{self['Type']}'\n     Seed: "
+                f"{self['Seed']}\n    State: [{self['Type']} state]\n")
+
+
+def _current():
+    return RandomSettings(Type=_settings["Type"], Seed=_settings["Seed"],
+                          State=_generator.bit_generator.state)
+
+
+def _check_type(name):
+    if isinstance(name, str):
+        for key in _BIT_GENERATORS:
+            if key.lower() == name.lower():
+                return key
+        if name.lower() in (m.lower() for m in _MATLAB_ONLY):
+            raise_error("rng", "NotSupported",
+                        f"Generator '{name}' is not available; use 'twister', 'philox' or "
+                        f"'default'.")
+    raise_error("rng", "InvalidGenerator",
+                f"Expected a generator name ('twister', 'philox', 'default'), got {name!r}.")
+
+
+def rng(*args, nargout=None):
+    """Control the generator used by initializers, shuffling and dropout (MATLAB ``rng``).
+
+    ``rng(seed)``, ``rng(seed, 'twister')``, ``rng('default')`` (seed 0),
+    ``rng('shuffle')`` (a seed from the clock), ``s = rng()`` (the current settings) and
+    ``rng(s)`` (restore them). ``rng(seed)`` keeps the current generator type.
+    ``sprev = rng(seed, nargout=1)`` returns the settings from before the call.
 
     >>> rng(42)
+    >>> s = rng()
+    >>> a = generator().random()
+    >>> rng(s)
+    >>> generator().random() == a, s.Seed
+    (True, 42)
+    >>> rng(1, 'twister'); rng().Type
+    'twister'
     """
     global _generator
-    if isinstance(seed, str) and seed.lower() == "default":
-        seed = 0
-    n = as_integer(seed)
-    if n is None or n < 0:
-        raise_error("rng", "InvalidSeed", f"Expected a nonnegative integer seed or 'default', "
-                    f"got {seed!r}.")
-    _generator = np.random.default_rng(n)
+    previous = _current()
+    if not args:
+        return previous
+    if len(args) > 2:
+        raise_error("rng", "TooManyInputs", f"rng takes at most 2 arguments, got {len(args)}.")
+    seed = args[0]
+    kind = _check_type(args[1]) if len(args) == 2 else None
+    if isinstance(seed, dict) and {"Type", "State"} <= set(seed):
+        if kind is not None:
+            raise_error("rng", "TooManyInputs", "rng(s) takes no generator name.")
+        bit = _BIT_GENERATORS[_check_type(seed["Type"])]()
+        bit.state = seed["State"]
+        _generator = np.random.Generator(bit)
+        _settings.update(Type=seed["Type"], Seed=seed.get("Seed", 0))
+    else:
+        if isinstance(seed, str) and seed.lower() == "default":
+            seed, kind = 0, kind or "default"
+        elif isinstance(seed, str) and seed.lower() == "shuffle":
+            seed = time.time_ns() % 2 ** 32
+        n = as_integer(seed)
+        if n is None or not 0 <= n < 2 ** 32:
+            raise_error("rng", "InvalidSeed",
+                        f"Expected a nonnegative integer seed below 2^32, 'default', "
+                        f"'shuffle' or a settings struct from rng(), got {seed!r}.")
+        kind = kind or _settings["Type"]
+        _generator = np.random.Generator(_BIT_GENERATORS[kind](n))
+        _settings.update(Type=kind, Seed=n)
+    if nargout is not None:
+        if nargout != 1:
+            raise_error("rng", "TooManyOutputs", f"rng has one output, got nargout={nargout}.")
+        return previous
+    return None
 
 
 def generator():

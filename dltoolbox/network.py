@@ -76,6 +76,13 @@ def backprop_layers(backs, dY, out=None):
     return dY, grads
 
 
+def output_length(layers, t):
+    """Time steps of the network's output for t time steps in."""
+    for layer in layers:
+        t = layer.output_length(t)
+    return t
+
+
 def time_output(layers):
     """True when a network's output keeps the time dimension (no 'last' recurrent layer)."""
     return all(layer.keeps_time() for layer in layers)
@@ -269,11 +276,14 @@ def infer(net, X, opts, func):
 
 def _infer(net, X, opts, func):
     _check_net(net, func)
+    input_layer = list.__getitem__(net.Layers, 0)
+    if type(X) is not list:     # a scalar or a 1-D array: one time step or one sequence
+        X = seqmod.as_observation(X, input_layer.InputSize, func)
     if _one_sequence_on_cpu(X, opts):
         return _infer_one(net, X, func)
-    seqs, single = seqmod.to_sequences(X, func)
-    input_layer = net.Layers[0]
-    seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name)
+    seqs, single = seqmod.to_sequences(X, func, channels=input_layer.InputSize)
+    seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name,
+                          min_length=input_layer.MinLength)
     xp, _ = resolve_environment(opts["ExecutionEnvironment"], func)
     dtype = net.dtype()
     mode = opts["SequenceLength"]
@@ -297,6 +307,8 @@ def _infer(net, X, opts, func):
             Y = to_host(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
             if mode == "shortest":
                 lengths = [s] * len(lengths)
+            if Y.shape[0] != s:         # convolution or pooling changed the length
+                lengths = [output_length(net.Layers, t) for t in lengths]
             results.extend(seqmod.unpad(Y, lengths, direction))
         else:
             results.append(to_host(parts[-1]))
@@ -322,8 +334,9 @@ def _infer_one(net, X, func):
     """
     layers = net.Layers
     input_layer = list.__getitem__(layers, 0)
-    if X.shape[0] != input_layer.InputSize:
-        seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name)
+    if X.shape[0] != input_layer.InputSize or X.shape[1] < input_layer.MinLength:
+        seqmod.check_features([X], input_layer.InputSize, func, input_layer.Name,
+                              min_length=input_layer.MinLength)
     dtype, time_out, acting = net.__dict__.get("_plan") or net.inference_plan()
     x = np.ascontiguousarray(X.T, dtype=dtype)
     states = {}

@@ -27,17 +27,58 @@ SEQUENCE_OPTIONS = (
 )
 
 
-def to_sequences(X, func, arg="X"):
+def as_observation(x, channels, func, arg="X", index=None):
+    """A scalar or 1-D array as one C-by-T observation of a ``channels``-channel network.
+
+    What forecasting loops pass: ``YTrain[-1]`` (MATLAB ``YTrain(end)``) to a 1-channel
+    network is one time step; a 1-D array of C values to a C-channel network (C > 1) is one
+    time step (MATLAB's ``X(:, i)`` is C-by-1); a 1-D array to a 1-channel network is a
+    1-by-T sequence. Anything else that is 1-D or scalar is an error that says how to
+    reshape; other values are returned unchanged.
+
+    >>> import numpy as np
+    >>> as_observation(0.5, 1, "predict").shape, as_observation(np.ones(3), 3, "predict").shape
+    ((1, 1), (3, 1))
+    >>> as_observation(np.ones(7), 1, "predict").shape
+    (1, 7)
+    """
+    what = f"'{arg}'" if index is None else f"Sequence {index} of '{arg}'"
+    if is_real_number(x):
+        if channels in (None, 1):
+            return np.array([[x]], dtype=np.asarray(x).dtype if hasattr(x, "dtype") else None)
+        raise_error(func, "ScalarInput",
+                    f"{what} is a scalar, but the network has {channels} input channels. "
+                    f"Pass one time step as a {channels}-by-1 array "
+                    f"(x.reshape({channels}, 1)).")
+    if getattr(x, "ndim", None) == 1 and hasattr(x, "dtype"):
+        n = x.shape[0]
+        if channels in (None, 1):
+            return x.reshape(1, -1)
+        if n == channels:
+            return x.reshape(-1, 1)
+        raise_error(func, "AmbiguousVector",
+                    f"{what} is a 1-D array of {n} values, but the network has {channels} "
+                    f"input channels. Pass a {channels}-by-T array: x.reshape({channels}, -1) "
+                    f"if the values are channels first, or x.reshape(-1, {channels}).T if "
+                    f"they are time steps first.")
+    return x
+
+
+def to_sequences(X, func, arg="X", channels=None):
     """Return (list of C-by-T float arrays, single) from a cell-array-like X.
 
-    ``single`` is True when X was one C-by-T array (one observation).
+    ``single`` is True when X was one C-by-T array (one observation). With ``channels``
+    (the input layer's InputSize) scalars and 1-D arrays are read as ``as_observation``
+    reads them.
     """
     single = False
+    if is_real_number(X) or (isinstance(X, np.ndarray) and X.ndim <= 1):
+        X = as_observation(X, channels, func, arg)
     if hasattr(X, "shape") and hasattr(X, "dtype"):
         if type(X).__module__.startswith("cupy"):
             X = X.get()
         if X.ndim == 1:
-            X = X.reshape(1, -1)
+            X = as_observation(X, channels, func, arg)
         if X.ndim != 2:
             raise_error(func, "InvalidSequenceData",
                         f"'{arg}' must be a C-by-T array (channels by time steps) or a list "
@@ -56,8 +97,7 @@ def to_sequences(X, func, arg="X"):
     for i, s in enumerate(seqs, start=1):
         if type(s).__module__.startswith("cupy"):
             s = s.get()
-        if is_real_number(s):
-            s = np.array([[s]])
+        s = as_observation(s, channels, func, arg, i)
         try:
             a = np.asarray(s)
         except (TypeError, ValueError):
@@ -66,8 +106,6 @@ def to_sequences(X, func, arg="X"):
             raise_error(func, "InvalidSequenceData",
                         f"Sequence {i} of '{arg}' is not a numeric array ({describe(s)}).",
                         "type")
-        if a.ndim == 1:
-            a = a.reshape(1, -1)
         if a.ndim != 2:
             raise_error(func, "InvalidSequenceData",
                         f"Sequence {i} of '{arg}' must be a C-by-T array, got a "
@@ -78,13 +116,20 @@ def to_sequences(X, func, arg="X"):
     return out, single
 
 
-def check_features(seqs, size, func, layer_name, arg="X"):
-    """Every sequence must have ``size`` channels (the input layer's InputSize)."""
+def check_features(seqs, size, func, layer_name, arg="X", min_length=1):
+    """Every sequence must have ``size`` channels (the input layer's InputSize) and at
+    least ``min_length`` time steps (its MinLength)."""
     for i, s in enumerate(seqs, start=1):
         if s.shape[0] != size:
             raise_error(func, "InvalidInputSize",
                         f"Layer '{layer_name}' expects sequences with {size} features "
                         f"(InputSize), but sequence {i} of '{arg}' has {s.shape[0]}.")
+        if s.shape[1] < min_length:
+            raise_error(func, "SequenceTooShort",
+                        f"Layer '{layer_name}' has MinLength {min_length}, but sequence {i} "
+                        f"of '{arg}' has {s.shape[1]} time step"
+                        f"{'s' if s.shape[1] != 1 else ''}. Pad the sequence or lower "
+                        f"MinLength.")
 
 
 def check_finite(seqs, func, arg):

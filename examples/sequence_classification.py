@@ -1,9 +1,12 @@
 """MathWorks' "Sequence Classification Using Deep Learning", ported line by line.
 
 The MATLAB page trains a BiLSTM on the Japanese Vowels data; this port uses
-gruLayer(100, 'OutputMode', 'last') in its place. MATLAB lines are kept as comments.
+gruLayer(100, 'OutputMode', 'last') in its place (the page's own bilstmLayer runs with
+``--layer bilstm`` or examples/sequence_classification_bilstm.py). MATLAB lines are kept
+as comments.
 
 Run:  python examples/sequence_classification.py [--seed N] [--epochs N] [--quiet]
+                                                 [--layer gru|lstm|bilstm]
 """
 
 import argparse
@@ -13,8 +16,10 @@ import numpy as np
 
 from dltoolbox import *  # noqa: F403 - a ported script uses the MATLAB names bare
 
+LAYERS = {"gru": gruLayer, "lstm": lstmLayer, "bilstm": bilstmLayer}
 
-def main(seed=0, max_epochs=50, verbose=True):
+
+def main(seed=0, max_epochs=50, verbose=True, layer="gru"):
     rng(seed)                                                 # rng(seed)
 
     # [XTrain,YTrain] = japaneseVowelsTrainData;
@@ -35,13 +40,13 @@ def main(seed=0, max_epochs=50, verbose=True):
     # inputSize = 12; numHiddenUnits = 100; numClasses = 9;
     inputSize, numHiddenUnits, numClasses = 12, 100, 9
     # layers = [ sequenceInputLayer(inputSize)
-    #            bilstmLayer(numHiddenUnits,'OutputMode','last')   <- gruLayer here
+    #            bilstmLayer(numHiddenUnits,'OutputMode','last')   <- gruLayer by default
     #            fullyConnectedLayer(numClasses)
     #            softmaxLayer
     #            classificationLayer]
     layers = LayerArray([
         sequenceInputLayer(inputSize),
-        gruLayer(numHiddenUnits, 'OutputMode', 'last'),
+        LAYERS[layer](numHiddenUnits, 'OutputMode', 'last'),
         fullyConnectedLayer(numClasses),
         softmaxLayer(),
         classificationLayer()])
@@ -86,7 +91,8 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--layer", choices=sorted(LAYERS), default="gru")
     a = parser.parse_args()
     t0 = time.perf_counter()
-    net, acc = main(a.seed, a.epochs, not a.quiet)
+    net, acc = main(a.seed, a.epochs, not a.quiet, a.layer)
     print(f"\nacc = {acc:.4f}   (test accuracy, {time.perf_counter() - t0:.1f} s)")

@@ -1,10 +1,12 @@
-"""MathWorks' "Time Series Forecasting Using Deep Learning", ported line by line with a GRU.
+"""MathWorks' "Time Series Forecasting Using Deep Learning", ported line by line.
 
 The MATLAB page uses the chickenpox data set (498 monthly counts) and lstmLayer(200); this
 port generates a monthly seasonal series of the same length (no download) and uses
-gruLayer(200). MATLAB lines are kept as comments.
+gruLayer(200) by default, or the page's lstmLayer(200) with ``--layer lstm``. MATLAB lines
+are kept as comments.
 
 Run:  python examples/time_series_forecasting.py [--epochs N] [--plot forecast.png]
+                                                 [--layer gru|lstm]
 """
 
 import argparse
@@ -24,7 +26,10 @@ def seasonal_series(n=498, seed=0):
     return (trend + season + 80 * g.standard_normal(n)).reshape(1, -1)
 
 
-def main(max_epochs=250, plot_path=None, verbose=False):
+LAYERS = {"gru": gruLayer, "lstm": lstmLayer}
+
+
+def main(max_epochs=250, plot_path=None, verbose=False, layer="gru"):
     rng(0)
     # data = chickenpox_dataset; data = [data{:}];
     data = seasonal_series()
@@ -46,10 +51,10 @@ def main(max_epochs=250, plot_path=None, verbose=False):
 
     # numFeatures = 1; numResponses = 1; numHiddenUnits = 200;
     numFeatures, numResponses, numHiddenUnits = 1, 1, 200
-    # layers = [sequenceInputLayer(numFeatures) lstmLayer(numHiddenUnits)   <- gruLayer here
+    # layers = [sequenceInputLayer(numFeatures) lstmLayer(numHiddenUnits)  <- gruLayer by default
     #           fullyConnectedLayer(numResponses) regressionLayer];
     layers = [sequenceInputLayer(numFeatures),
-              gruLayer(numHiddenUnits),
+              LAYERS[layer](numHiddenUnits),
               fullyConnectedLayer(numResponses),
               regressionLayer()]
 
@@ -133,8 +138,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=250)
     parser.add_argument("--plot", default="forecast.png")
+    parser.add_argument("--layer", choices=sorted(LAYERS), default="gru")
     a = parser.parse_args()
     t0 = time.perf_counter()
-    closed, opened = main(a.epochs, a.plot)
+    closed, opened = main(a.epochs, a.plot, layer=a.layer)
     print(f"RMSE closed loop = {closed:.1f}, open loop = {opened:.1f} "
           f"({time.perf_counter() - t0:.1f} s)")

@@ -18,16 +18,17 @@ def rs():
 
 @pytest.fixture(params=["numpy", "numba", "numba-steps"])
 def kernel_path(request, monkeypatch):
-    """Run a test on the plain NumPy GRU path and on the numba fast path: whole time loops
-    in numba calling BLAS ('numba', where NumPy bundles OpenBLAS), or one numba call per
-    step between NumPy's matrix products ('numba-steps', the path without that BLAS)."""
-    from dltoolbox.layers import _gru_kernels
-    if request.param != "numpy" and _gru_kernels.fused is None:
+    """Run a test on the plain NumPy path of the recurrent cells and on the numba fast
+    path: whole time loops in numba calling BLAS ('numba', where NumPy bundles OpenBLAS),
+    or one numba call per step between NumPy's matrix products ('numba-steps', the path
+    without that BLAS)."""
+    from dltoolbox.recurrent import fast
+    if request.param != "numpy" and fast.numba_common is None:
         pytest.skip("numba is not installed")
-    if request.param == "numba" and not _gru_kernels.fused.HAS_GEMM:
+    if request.param == "numba" and not fast.numba_common.HAS_GEMM:
         pytest.skip("NumPy does not bundle OpenBLAS here")
-    monkeypatch.setattr(_gru_kernels, "FAST", request.param != "numpy")
-    monkeypatch.setattr(_gru_kernels, "LOOPS", request.param == "numba")
+    monkeypatch.setattr(fast, "FAST", request.param != "numpy")
+    monkeypatch.setattr(fast, "LOOPS", request.param == "numba")
     return request.param
 
 

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from dltoolbox import (
+    batchNormalizationLayer,
     categorical,
     classificationLayer,
     fullyConnectedLayer,
@@ -60,6 +61,13 @@ def scenarios(env, checkpoints=""):
                            SequenceLength=4, OutputFcn=stop, GradientThreshold=2,
                            GradientThresholdMethod='global-l2norm',
                            WorkerLoad=[1, 3] if par else [], ExecutionEnvironment=env))
+    # batch normalization, all of each mini-batch on worker 1: the single-process run,
+    # moving statistics included (combined in the allreduce with worker 2's zeros)
+    yield ("bn", X, R, [sequenceInputLayer(3), gruLayer(5), batchNormalizationLayer(),
+                        fullyConnectedLayer(2), regressionLayer()],
+           trainingOptions('adam', MaxEpochs=2, MiniBatchSize=8, Verbose=False,
+                           BatchNormalizationStatistics='moving',
+                           WorkerLoad=[1, 0] if par else [], ExecutionEnvironment=env))
     yield ("dispatch", X, Y, classifier(),
            trainingOptions('rmsprop', MaxEpochs=2, MiniBatchSize=6, Verbose=False,
                            DispatchInBackground=True, WorkerLoad=[1, 0] if par else [],
@@ -67,8 +75,12 @@ def scenarios(env, checkpoints=""):
 
 
 def flat(net):
+    """The learnables (and batch normalization statistics) of ``net`` in one vector."""
     return np.concatenate([np.ravel(getattr(layer, name)) for layer in net.Layers
-                           for name in layer.learnable_names()]).astype(np.float64)
+                           for name in list(layer.learnable_names()) + (
+                               ["TrainedMean", "TrainedVariance"]
+                               if hasattr(layer, "TrainedVariance") else [])
+                           ]).astype(np.float64)
 
 
 def train_all(env, checkpoints=""):

@@ -6,15 +6,22 @@ import sys
 
 import pytest
 
-from dltoolbox.layers import _gru_kernels
+from dltoolbox.recurrent import fast, gru
 
-pytestmark = pytest.mark.skipif(_gru_kernels.fused is None, reason="numba is not installed")
+pytestmark = pytest.mark.skipif(fast.numba_common is None, reason="numba is not installed")
 
 # Every kernel, in both dtypes: training (forward and backward) in two reset-gate modes,
 # prediction of a batch, and the one-observation path.
 _USE_ALL_KERNELS = """
 import numpy as np
-from dltoolbox import gruLayer
+from dltoolbox import bilstmLayer, gruLayer, lstmLayer
+for make in (lstmLayer, bilstmLayer):
+    layer = make(4)
+    layer.initialize(3, np.float32)
+    x = np.ones((5, 2, 3), np.float32)
+    y, back, _ = layer.forward(x, training=True)
+    back(np.ones_like(y))
+    layer.forward(x)
 for mode in ("after-multiplication", "before-multiplication"):
     for dtype in (np.float32, np.float64):
         layer = gruLayer(4, ResetGateMode=mode)
@@ -41,7 +48,8 @@ def test_numba_kernels_load_from_the_disk_cache_in_a_new_process(tmp_path):
     files = sorted(p.name for p in tmp_path.rglob("*.nbc"))
     second = run()
     assert "data saved" in first
-    assert len(files) >= 8
+    assert len(files) >= 10
+    assert any("lstm_numba" in name for name in files)
     assert "data saved" not in second, second
     assert "data loaded" in second
     assert sorted(p.name for p in tmp_path.rglob("*.nbc")) == files
@@ -55,7 +63,7 @@ def test_whole_loop_kernels_match_the_numpy_path_in_both_product_orientations(
     import numpy as np
 
     from dltoolbox import gruLayer
-    if not _gru_kernels.fused.HAS_GEMM:
+    if not fast.numba_common.HAS_GEMM:
         pytest.skip("NumPy does not bundle OpenBLAS here")
     rs = np.random.default_rng(7)
     d, h, t, b = 5, 6, 7, 4
@@ -68,13 +76,49 @@ def test_whole_loop_kernels_match_the_numpy_path_in_both_product_orientations(
     dy = rs.standard_normal((b, h) if last else (t, b, h))
 
     def run(loops):
-        monkeypatch.setattr(_gru_kernels, "FAST", loops)
-        monkeypatch.setattr(_gru_kernels, "LOOPS", loops)
+        monkeypatch.setattr(fast, "FAST", loops)
+        monkeypatch.setattr(fast, "LOOPS", loops)
         layer._cache = None
         y, back, _ = layer.forward(x, training=True)
         dx, grads = back(dy)
         return [y, layer.forward(x)[0], dx] + [grads[k] for k in sorted(grads)]
 
-    monkeypatch.setattr(_gru_kernels, "orientation", lambda *args, **kwargs: way)
+    monkeypatch.setattr(gru, "orientation", lambda *args, **kwargs: way)
+    for got, want in zip(run(True), run(False)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("way", [0, 1])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("last", [False, True])
+def test_lstm_whole_loop_kernels_match_the_numpy_path_in_both_orientations(
+        way, bidirectional, last, monkeypatch):
+    import numpy as np
+
+    from dltoolbox import bilstmLayer, lstmLayer
+    from dltoolbox.recurrent import lstm
+    if not fast.numba_common.HAS_GEMM:
+        pytest.skip("NumPy does not bundle OpenBLAS here")
+    rs = np.random.default_rng(7)
+    d, h, t, b = 5, 6, 7, 4
+    dirs = 2 if bidirectional else 1
+    make = bilstmLayer if bidirectional else lstmLayer
+    layer = make(h, OutputMode="last" if last else "sequence",
+                 InputWeights=rs.standard_normal((4 * h * dirs, d)) * 0.5,
+                 RecurrentWeights=rs.standard_normal((4 * h * dirs, h)) * 0.5,
+                 Bias=rs.standard_normal((4 * h * dirs, 1)) * 0.5,
+                 HiddenState=rs.standard_normal((h * dirs, 1)),
+                 CellState=rs.standard_normal((h * dirs, 1)))
+    x = rs.standard_normal((t, b, d))
+    dy = rs.standard_normal((b, dirs * h) if last else (t, b, dirs * h))
+
+    def run(loops):
+        monkeypatch.setattr(fast, "FAST", loops)
+        monkeypatch.setattr(fast, "LOOPS", loops)
+        y, back, states = layer.forward(x, training=True)
+        dx, grads = back(dy)
+        return [y, *states, layer.forward(x)[0], dx] + [grads[k] for k in sorted(grads)]
+
+    monkeypatch.setattr(lstm, "orientation", lambda *args, **kwargs: way)
     for got, want in zip(run(True), run(False)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

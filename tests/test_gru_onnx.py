@@ -46,7 +46,7 @@ def test_layer_forward_matches_onnx(mode, gate, state, d, h, t, rs):
     h0 = (rs.standard_normal((batch, h)) * 0.5).astype(np.float32)
     layer = gruLayer(h, InputWeights=W, RecurrentWeights=R, Bias=b, ResetGateMode=mode,
                      GateActivationFunction=gate, StateActivationFunction=state)
-    y, _, hT = layer.forward(x, state=h0)
+    y, _, (hT,) = layer.forward(x, state=h0)
     y_ref, yh_ref = onnx_gru(x, W, R, b, h0, mode, gate, state)
     np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(hT, yh_ref, rtol=RTOL, atol=ATOL)

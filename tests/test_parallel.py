@@ -58,7 +58,7 @@ def single():
 
 
 def _check_parity(out, single):
-    for name in ("adam", "sgdm", "dispatch"):
+    for name in ("adam", "sgdm", "bn", "dispatch"):
         a, b = single[name], out[name]
         # float32 training in both; the sums run in another order (parts of the batch)
         assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max(), name
@@ -77,7 +77,7 @@ def test_mpiexec_two_ranks_equal_single_process(tmp_path, single):
     assert done.returncode == 0, done.stderr[-3000:]
     out = dict(np.load(tmp_path / "w.npz"))
     _check_parity(out, single)
-    for name in ("adam", "sgdm", "dispatch"):     # every rank ends with the same network
+    for name in ("adam", "sgdm", "bn", "dispatch"):   # every rank ends with the same network
         assert np.array_equal(out[name], out[name + "_rank1"])
     # one verbose table (the adam training; the others are quiet), from rank 0 only
     text = done.stdout
@@ -183,7 +183,8 @@ def test_dispatch_in_background_same_result():
 
     results = []
     for dispatch in (False, True):
-        name, X, Y, layers, opts = list(parallel_script.scenarios("cpu"))[2]
+        name, X, Y, layers, opts = [s for s in parallel_script.scenarios("cpu")
+                                    if s[0] == "dispatch"][0]
         opts.DispatchInBackground = dispatch
         opts.Shuffle = 'every-epoch'
         rng(0)

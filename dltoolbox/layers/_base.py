@@ -106,6 +106,10 @@ class Layer:
         """Channels out for ``input_size`` channels in (None when unknown)."""
         return input_size
 
+    def output_length(self, t):
+        """Time steps out for ``t`` time steps in (convolution and pooling change it)."""
+        return t
+
     def initialize(self, input_size, dtype):
         """Fill empty learnables for ``input_size`` input channels (training)."""
 
@@ -144,6 +148,11 @@ class Layer:
 
     def reset_state(self):
         """Restore the initial recurrent state (stateless layers: nothing)."""
+
+    def commit_statistics(self):
+        """Apply the statistics gathered by the last ``forward(training=True)`` (batch
+        normalization's moving mean and variance). The trainer calls it once per iteration,
+        after the solver step; layers without such statistics do nothing."""
 
     def learnables_changed(self):
         """Drop forms derived from the learnables (the solver updated them in place)."""

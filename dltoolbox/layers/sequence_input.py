@@ -60,6 +60,14 @@ def sequenceInputLayer(inputSize, *args, **kwargs):  # noqa: N802, N803 - MATLAB
     >>> layer.InputSize, layer.Normalization
     (12, 'zscore')
     """
+    if isinstance(inputSize, (list, tuple, np.ndarray)) and np.size(inputSize) > 1:
+        raise_error("sequenceInputLayer", "ImageSequencesNotSupported",
+                    f"InputSize {np.ravel(inputSize).tolist()} describes image sequences "
+                    f"([h w c] or [h w d c]); dltoolbox supports vector sequences only. "
+                    f"Pass the number of channels C (a positive integer), or flatten each "
+                    f"frame into a C-by-T sequence with C = h*w*c.")
+    if isinstance(inputSize, (list, tuple, np.ndarray)) and np.size(inputSize) == 1:
+        inputSize = np.ravel(inputSize)[0]
     d = check_positive_integer()(inputSize, "sequenceInputLayer", "InputSize")
     return SequenceInputLayer(d, SequenceInputLayer._parse(args, kwargs))
 

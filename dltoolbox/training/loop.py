@@ -36,6 +36,7 @@ from ..network import (
 from . import parallel, progress
 from .options import TrainingOptions
 from .solvers import Solver
+from .statistics import population_statistics
 
 EPS_SINGLE = float(np.finfo(np.float32).eps)
 
@@ -237,6 +238,7 @@ class _Run:
         self.solver.update(self.theta, self.grad, self._rate[1], self.previous)
         for layer in self.layers:
             layer.learnables_changed()
+            layer.commit_statistics()
 
     def collect(self, grads):
         """Bring the layers' gradients into ``grad``."""
@@ -274,8 +276,9 @@ def _check_inputs(X, Y, layers, options, func):
                     f"'options' must be created by trainingOptions, got "
                     f"{type(options).__name__}.", "type")
     arr = check_layer_array(layers, func)
-    seqs, single = seqmod.to_sequences(X, func, "X")
-    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name)
+    seqs, single = seqmod.to_sequences(X, func, "X", channels=arr[0].InputSize)
+    seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
+                          min_length=arr[0].MinLength)
     seqmod.check_finite(seqs, func, "X")
     tg = prepare_targets(Y, seqs, single, arr, func)
     return arr, seqs, tg
@@ -494,7 +497,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     _set_up_layers(arr, seqs, tg, opts, func, stream)
     if val is not None:
         _align_classes(val[1], tg)
-    run = _Run(arr, opts, xp, parallel.EXTRA if par else 0)
+    run = _Run(arr, opts, xp, parallel.extra_size(arr) if par else 0)
     if par is not None:
         par.regression = regression
         par.share_network(run)
@@ -522,8 +525,9 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
             continue
         _, epoch, rate, Xc, Tc, first = event
         if par is not None:     # forward, backward and the allreduce on every worker
-            loss, metric, states = par.iteration_step(run, Xc, Tc, first, states,
-                                                      iteration + 1)
+            loss, metric, states = par.iteration_step(
+                run, Xc, Tc, first, states, iteration + 1,
+                lambda Yp, Tc: _check_output_length(Yp, Tc, tg, func))
         else:
             try:
                 Yp, backs, states = run_layers(run.layers, Xc, True,
@@ -532,6 +536,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                 if err.identifier.endswith(":IncorrectNetworkState"):
                     raise as_called_from(err, func) from None
                 raise
+            _check_output_length(Yp, Tc, tg, func)
             loss, dY, metric = run.layers[-1].loss(Yp, Tc)
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
@@ -582,6 +587,9 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
         run.restore(best[1])
         out_iteration = best[2]
         final_val = (best[0], info[f"Validation{report.metric}"][best[2] - 1])
+    if opts.BatchNormalizationStatistics == "population" and \
+            population_statistics(run.layers, seqs, opts, xp) and val is not None:
+        final_val = validate()          # the final metrics are those of the final network
     for key in list(info):
         info[key] = np.asarray(info[key], dtype=np.float64)
     info.FinalValidationLoss = final_val[0] if val is not None else np.nan
@@ -590,13 +598,25 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     return outputs((run.host_network(), info), nargout, func)
 
 
+def _check_output_length(Yp, Tc, tg, func):
+    if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
+        raise_error(func, "OutputLengthMismatch",
+                    f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
+                    f"input time steps, so its outputs cannot be compared with the "
+                    f"responses step by step. For sequence-to-sequence networks use "
+                    f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
+                    f"layers.")
+
+
 def _validation_data(opts, arr, func):
     """(sequences, targets) of ValidationData, checked like the training data, or None."""
     if opts.ValidationData is None:
         return None
     xv, yv = opts.ValidationData
-    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData")
-    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData")
+    vseqs, vsingle = seqmod.to_sequences(xv, func, "ValidationData",
+                                         channels=arr[0].InputSize)
+    seqmod.check_features(vseqs, arr[0].InputSize, func, arr[0].Name, "ValidationData",
+                          arr[0].MinLength)
     seqmod.check_finite(vseqs, func, "ValidationData")
     return vseqs, prepare_targets(yv, vseqs, vsingle, arr, func, "ValidationData")
 

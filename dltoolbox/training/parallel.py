@@ -37,6 +37,7 @@ import numpy as np
 from .. import initializers
 from .._display import property_block
 from ..errors import DLToolboxError, DLValueError, raise_error
+from ..layers.batch_normalization import BatchNormalizationLayer
 from ..network import backprop_layers, run_layers
 
 __all__ = ["parpool", "gcp", "delete", "Pool", "split_load", "ENVIRONMENTS"]
@@ -44,7 +45,7 @@ __all__ = ["parpool", "gcp", "delete", "Pool", "split_load", "ENVIRONMENTS"]
 ENVIRONMENTS = ("parallel", "multi-gpu")
 TIMEOUT_VARIABLE = "DLTOOLBOX_COLLECTIVE_TIMEOUT"
 DEFAULT_TIMEOUT = 600.0
-EXTRA = 3                   # loss, metric, failure count after the gradient
+EXTRA = 3                   # loss, metric, failure count after the gradient (then BN sums)
 _MESSAGE_BYTES = 4096       # a failing worker's message, UTF-8, padded
 
 _mpi_module = None
@@ -305,19 +306,24 @@ class Context:
         self.bcast(order, "the broadcast of the shuffled order")
         return order
 
-    def iteration_step(self, run, Xc, Tc, first, states, iteration):
+    def iteration_step(self, run, Xc, Tc, first, states, iteration, check=None):
         """Forward, loss and backward on this rank's part, then the one allreduce.
 
-        Returns (loss, metric, states) of the whole mini-batch."""
+        Returns (loss, metric, states) of the whole mini-batch. Batch normalization layers
+        normalize with their part's statistics (as each MATLAB worker does); the moving
+        statistics they commit are those of the whole mini-batch."""
         self.iteration = iteration - 1
         n = run.theta.size
         buf = run.grad_buffer
+        norms = _batch_norms(run.layers)
         message = cause = None
         if Xc is None:
             buf[...] = 0
         else:
             try:
                 Yp, backs, states = run_layers(run.layers, Xc, True, None if first else states)
+                if check is not None:
+                    check(Yp, Tc)
                 loss, dY, metric = run.layers[-1].loss(Yp, Tc)
                 _, grads = backprop_layers(backs, dY, run.grad_out)
                 run.collect(grads)
@@ -325,7 +331,15 @@ class Context:
                 run.grad *= share
                 if self.regression:
                     metric = metric * metric          # RMSE combines as mean squares
-                buf[n:] = run.xp.asarray([loss * share, metric * share, 0.0], dtype=buf.dtype)
+                buf[n:n + EXTRA] = run.xp.asarray([loss * share, metric * share, 0.0],
+                                                  dtype=buf.dtype)
+                at = n + EXTRA
+                for layer in norms:
+                    mu, var = layer._pending
+                    c = mu.size
+                    buf[at:at + c] = mu.reshape(-1) * share
+                    buf[at + c:at + 2 * c] = (var.reshape(-1) + mu.reshape(-1) ** 2) * share
+                    at += 2 * c
             except Exception as err:  # noqa: BLE001 - reported to every rank by name
                 message = f"{type(err).__name__}: {err}"
                 cause = err
@@ -334,9 +348,15 @@ class Context:
         start = time.perf_counter()
         self.allreduce(buf, f"the gradient allreduce of iteration {iteration}")
         self.allreduce_seconds += time.perf_counter() - start
-        tail = [float(v) for v in buf[n:]]
+        tail = [float(v) for v in buf[n:n + EXTRA]]
         if tail[2] > 0:
             self._report_failure(message, cause, iteration)
+        at = n + EXTRA
+        for layer in norms:
+            c = layer.TrainedMean.size
+            mu = buf[at:at + c].copy()
+            layer._pending = (mu, run.xp.maximum(buf[at + c:at + 2 * c] - mu * mu, 0))
+            at += 2 * c
         metric = tail[1] ** 0.5 if self.regression else tail[1]
         self.iteration = iteration    # its update follows before the next collective
         return tail[0], metric, states
@@ -381,6 +401,18 @@ class Context:
         run.restore(run.theta)
         global last_context
         last_context = self
+
+
+def extra_size(layers):
+    """Elements after the gradient in the allreduce buffer: loss, metric, failure count, and
+    per batch normalization layer the share-weighted sums of its mini-batch means and of
+    its variances plus squared means (the whole mini-batch's mean and biased variance)."""
+    return EXTRA + sum(2 * layer.TrainedMean.size for layer in layers
+                       if isinstance(layer, BatchNormalizationLayer))
+
+
+def _batch_norms(layers):
+    return [layer for layer in layers if isinstance(layer, BatchNormalizationLayer)]
 
 
 def _target_part(tg, a, b):

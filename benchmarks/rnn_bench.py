@@ -1,14 +1,15 @@
-"""GRU speed: dltoolbox vs torch.nn.GRU, float32, 2 threads, side by side in one run.
+"""Recurrent layer speed: dltoolbox's gruLayer, lstmLayer and bilstmLayer vs torch.nn.GRU
+and torch.nn.LSTM (bidirectional for bilstm), float32, 2 threads, side by side in one run.
 
-Times the GRU layer's forward (inference) and forward+backward (training step) for the
-configurations of issue 6, one trainNetwork epoch on Japanese Vowels (GRU 100,
-MiniBatchSize 27) against an equivalent torch loop, and reports medians (dltoolbox and
-torch timed in turn, so that both sides see the same drift of this machine's speed), the
-ratio dltoolbox / torch and GFLOP/s against the GEMM peak measured here (at the start
-and again at the end), then the ratios of the best times. Without torch it prints
-absolute figures only.
+Times each layer's forward (inference) and forward+backward (training step) at the five
+configurations of issue 6, one trainNetwork epoch on Japanese Vowels (100 hidden units,
+OutputMode 'last', MiniBatchSize 27) against an equivalent torch loop, and reports
+medians (dltoolbox and torch timed in turn, so that both sides see the same drift of this
+machine's speed), the ratio dltoolbox / torch and GFLOP/s against the GEMM peak measured
+here (at the start and again at the end), then the ratios of the best times. Without
+torch it prints absolute figures only.
 
-Run:  python benchmarks/gru_bench.py [--repeats N] [--quick]
+Run:  python benchmarks/rnn_bench.py [--cells gru,lstm,bilstm] [--repeats N] [--quick]
 """
 
 import os
@@ -24,10 +25,12 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dltoolbox import (  # noqa: E402
+    bilstmLayer,
     classificationLayer,
     fullyConnectedLayer,
     gruLayer,
     japaneseVowelsTrainData,
+    lstmLayer,
     rng,
     sequenceInputLayer,
     sequences,
@@ -35,7 +38,8 @@ from dltoolbox import (  # noqa: E402
     trainingOptions,
     trainNetwork,
 )
-from dltoolbox.layers import ClassificationOutputLayer, _gru_kernels  # noqa: E402
+from dltoolbox.layers import ClassificationOutputLayer  # noqa: E402
+from dltoolbox.recurrent import fast  # noqa: E402
 from dltoolbox.training import loop  # noqa: E402
 
 try:
@@ -88,18 +92,29 @@ def gemm_peak():
     return 2 * n ** 3 / t / 1e9
 
 
-def flops(d, h, t, b):
-    fwd = 2 * t * b * 3 * h * (d + h)
+# cell: (dltoolbox constructor, gate blocks, directions, torch module factory)
+CELLS = {
+    "gru": (gruLayer, 3, 1, lambda d, h: torch.nn.GRU(d, h)),
+    "lstm": (lstmLayer, 4, 1, lambda d, h: torch.nn.LSTM(d, h)),
+    "bilstm": (bilstmLayer, 4, 2, lambda d, h: torch.nn.LSTM(d, h, bidirectional=True)),
+}
+
+
+def flops(cell, d, h, t, b):
+    _, gates, dirs, _ = CELLS[cell]
+    fwd = 2 * t * b * gates * dirs * h * (d + h)
     return fwd, 3 * fwd
 
 
-def bench_layer(d, h, t, b, repeats):
+def bench_layer(cell, d, h, t, b, repeats):
+    make, gates, dirs, torch_cell = CELLS[cell]
+    rows = gates * dirs * h
     rs = np.random.default_rng(0)
-    layer = gruLayer(h, InputWeights=(rs.standard_normal((3 * h, d)) * 0.1).astype(np.float32),
-                     RecurrentWeights=(rs.standard_normal((3 * h, h)) * 0.1).astype(np.float32),
-                     Bias=np.zeros((3 * h, 1), np.float32))
+    layer = make(h, InputWeights=(rs.standard_normal((rows, d)) * 0.1).astype(np.float32),
+                 RecurrentWeights=(rs.standard_normal((rows, h)) * 0.1).astype(np.float32),
+                 Bias=np.zeros((rows, 1), np.float32))
     x = rs.standard_normal((t, b, d)).astype(np.float32)
-    dy = np.ones((t, b, h), np.float32)
+    dy = np.ones((t, b, dirs * h), np.float32)
 
     def fwd():
         layer.forward(x)
@@ -110,7 +125,7 @@ def bench_layer(d, h, t, b, repeats):
 
     if torch is None:
         return {"fwd": median_time(fwd, repeats), "train": median_time(train, repeats)}
-    gru = torch.nn.GRU(d, h)
+    gru = torch_cell(d, h)
     xt = torch.from_numpy(x)
     dyt = torch.from_numpy(dy)
 
@@ -132,9 +147,11 @@ def bench_layer(d, h, t, b, repeats):
     return out
 
 
-def torch_epoch(X, Y):
-    """One epoch of the equivalent torch loop (GRU 100, linear 9, cross-entropy, adam,
-    gradient norm clipped at 1) on trainNetwork's mini-batches, as a callable."""
+def torch_epoch(X, Y, cell):
+    """One epoch of the equivalent torch loop (the cell with 100 hidden units, linear 9,
+    cross-entropy, adam, gradient norm clipped at 1) on trainNetwork's mini-batches, as a
+    callable."""
+    _, _, dirs, torch_cell = CELLS[cell]
     batches = []
     for k in range(len(X) // 27):
         b = X[27 * k:27 * (k + 1)]
@@ -145,8 +162,8 @@ def torch_epoch(X, Y):
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.gru = torch.nn.GRU(12, 100)
-            self.fc = torch.nn.Linear(100, 9)
+            self.gru = torch_cell(12, 100)
+            self.fc = torch.nn.Linear(100 * dirs, 9)
 
         def forward(self, x):
             y, _ = self.gru(x)
@@ -165,7 +182,7 @@ def torch_epoch(X, Y):
     return epoch
 
 
-def bench_epoch(repeats):
+def bench_epoch(cell, repeats):
     """trainNetwork's epoch, the layers' maths in it and the torch loop's epoch (medians of
     ``repeats`` runs, taken in turn).
 
@@ -180,15 +197,15 @@ def bench_epoch(repeats):
     idx = np.argsort([x.shape[1] for x in X], kind="stable")
     X = [X[i] for i in idx]
     Y = Y[idx]
-    layers = [sequenceInputLayer(12), gruLayer(100, OutputMode='last'), fullyConnectedLayer(9),
-              softmaxLayer(), classificationLayer()]
+    layers = [sequenceInputLayer(12), CELLS[cell][0](100, OutputMode='last'),
+              fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
 
     def opts(epochs, fcn=None):
         return trainingOptions('adam', MaxEpochs=epochs, MiniBatchSize=27, GradientThreshold=1,
                                Shuffle='never', Verbose=False, OutputFcn=fcn)
     rng(0)
     out = {"call1": median_time(lambda: trainNetwork(X, Y, layers, opts(1)), repeats)}
-    tepoch = torch_epoch(X, Y) if torch is not None else None
+    tepoch = torch_epoch(X, Y, cell) if torch is not None else None
     spent = [0.0]
 
     def timed(fn):
@@ -241,19 +258,36 @@ def main():
     # (128, 512, 200, 64) anywhere from 0.65 to 1.08 between runs; 20 paired rounds gave 0.78
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="skip the two largest configs")
+    parser.add_argument("--cells", default="gru,lstm,bilstm",
+                        help="comma-separated: gru, lstm, bilstm")
     a = parser.parse_args()
+    cells = [c.strip() for c in a.cells.split(",") if c.strip()]
     peak = gemm_peak()
-    print(f"dltoolbox GRU benchmark, float32, 2 threads; GEMM peak measured: {peak:.1f} GFLOP/s")
-    print(f"fast path (numba gate kernels): {'on' if _gru_kernels.FAST else 'off'}")
+    print(f"dltoolbox recurrent benchmark ({', '.join(cells)}), float32, 2 threads; GEMM peak "
+          f"measured: {peak:.1f} GFLOP/s")
+    print(f"fast path (numba gate kernels): {'on' if fast.FAST else 'off'}")
     print(f"torch: {torch.__version__ if torch else 'not installed'}\n")
+    for cell in cells:
+        bench_cell(cell, a)
+    end = gemm_peak()
+    print(f"\nGEMM peak measured again at the end: {end:.1f} GFLOP/s ({end / peak - 1:+.0%})")
+    if abs(end / peak - 1) > 0.2:
+        print("this machine's speed changed during the run: its figures mix two states")
+
+
+def bench_cell(cell, a):
+    name = {"gru": "GRU", "lstm": "LSTM", "bilstm": "BiLSTM"}[cell]
+    versus = {"gru": "torch.nn.GRU", "lstm": "torch.nn.LSTM",
+              "bilstm": "torch.nn.LSTM(bidirectional=True)"}[cell]
+    print(f"\n{name} (dltoolbox {cell}Layer vs {versus})")
     head = f"{'(D, H, T, B)':>22} | {'forward ms':>10} {'torch':>8} {'ratio':>6} {'GF/s':>6} | " \
            f"{'train ms':>9} {'torch':>8} {'ratio':>6} {'GF/s':>6}"
     print(head)
     print("-" * len(head))
     best = []
     for cfg in CONFIGS[:3] if a.quick else CONFIGS:
-        r = bench_layer(*cfg, a.repeats)
-        f, ft = flops(*cfg)
+        r = bench_layer(cell, *cfg, a.repeats)
+        f, ft = flops(cell, *cfg)
         tf = r.get("tfwd")
         tt = r.get("ttrain")
         print(f"{str(cfg):>22} | {r['fwd'] * 1e3:10.2f} "
@@ -268,9 +302,9 @@ def main():
         print("\nratio of the best times (each library's fastest call: a shared VM's speed "
               "can switch within seconds, and the best times compare both at its fastest):")
         print("\n".join(best))
-    e = bench_epoch(a.repeats)
+    e = bench_epoch(cell, a.repeats)
     each = ", ".join(f"{100 * v:.1f}" for v in e["overheads"])
-    print(f"\ntrainNetwork epoch, Japanese Vowels (GRU 100, MiniBatchSize 27): "
+    print(f"\ntrainNetwork epoch, Japanese Vowels ({name} 100, MiniBatchSize 27): "
           f"{e['epoch'] * 1e3:.1f} ms per epoch (epochs 2-10 of a 10-epoch run, median "
           f"of {a.repeats}; {e['call1'] * 1e3:.1f} ms for a whole 1-epoch call, set-up "
           f"included); layers' maths in those iterations {e['maths'] * 1e3:.1f} ms; "
@@ -279,10 +313,6 @@ def main():
     if "tepoch" in e:
         print(f"torch equivalent loop: {e['tepoch'] * 1e3:.1f} ms; ratio "
               f"{e['epoch'] / e['tepoch']:.2f}")
-    end = gemm_peak()
-    print(f"\nGEMM peak measured again at the end: {end:.1f} GFLOP/s ({end / peak - 1:+.0%})")
-    if abs(end / peak - 1) > 0.2:
-        print("this machine's speed changed during the run: its figures mix two states")
 
 
 if __name__ == "__main__":

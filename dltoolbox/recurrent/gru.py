@@ -2,7 +2,7 @@
 
 Layout: X (T, B, D); hidden states hs (T+1, B, H) with hs[0] = h_0; gate outputs
 ``gates`` (T, B, 3H) holding r | z | n per step. Weight matrices keep MATLAB's layout
-(3H-by-D, 3H-by-H, gate blocks r, z, h). See gru.py for the equations.
+(3H-by-D, 3H-by-H, gate blocks r, z, h). See layers/gru.py for the equations.
 
 Work per call: one GEMM for the input projections of all steps; per step one recurrent
 GEMM (against a contiguous copy of R^T, the orientation BLAS prefers) and the gate math on
@@ -11,28 +11,26 @@ dW, dR and dX over all steps.
 
 The per-step gate math has two implementations with the same equations: plain array
 operations (NumPy or CuPy; always available, the reference) and, for NumPy arrays when
-numba is installed, fused kernels from _gru_numba (one pass over the gates per step). In
+numba is installed, fused kernels from gru_numba (one pass over the gates per step). In
 'after'/'rbias' mode, with NumPy's bundled OpenBLAS, the whole time loop (GEMM and gate
-kernel of every step) is one numba call (``LOOPS``); otherwise Python calls the numba
+kernel of every step) is one numba call (``fast.LOOPS``); otherwise Python calls the numba
 kernel between NumPy's matrix products, step by step.
 """
 
-import os
-import sys
-import threading
-import time
 from collections import namedtuple
 
 import numpy as np
 
 from ..backend import get_xp
-from ._activations import ACTIVATIONS
+from . import fast
+from .activations import ACTIVATIONS
+from .blas import orientation, product_into
+from .buffers import recycled, scratch
+from .directions import Cell
 
-try:
-    if os.environ.get("DLTOOLBOX_KERNELS", "").lower() == "numpy":
-        raise ImportError("numba kernels disabled by DLTOOLBOX_KERNELS=numpy")
-    from . import _gru_numba as fused
-except ImportError:
+if fast.numba_common is not None:
+    from . import gru_numba as fused
+else:
     fused = None
 
 GRUParams = namedtuple("GRUParams", "W R b mode gate state r_t b_rec one")
@@ -65,129 +63,21 @@ def _bind_one(kernel, w_t, r_pair, b, b_rec, gate, state, before):
     return one
 
 
-FAST = fused is not None   # use the numba kernels for NumPy arrays (tests switch it)
-LOOPS = True               # ... and run whole time loops in numba where they can call BLAS
-
 AFTER, BEFORE, RBIAS = ("after-multiplication", "before-multiplication",
                         "recurrent-bias-after-multiplication")
 
 
-_SCRATCH = threading.local()
-
-
-def _scratch(name, shape, dtype, xp):
-    """A work array that never leaves one call of forward or backward, reused by the next
-    call in the same thread: large fresh arrays are page-faulted in again on every call,
-    which cost up to a third of a training step. Arrays that outlive the call (outputs,
-    the backward cache) are always fresh."""
-    size = 1
-    for n in shape:
-        size *= n
-    pool = _SCRATCH.__dict__
-    buf = pool.get(name)
-    if buf is None or buf.size < size or buf.dtype != dtype or get_xp(buf) is not xp:
-        buf = pool[name] = xp.empty(size, dtype=dtype)
-    return buf[:size].reshape(shape)
-
-
-def _recycled(name, shape, dtype, xp):
-    """A fresh-looking array for a result that outlives the call (the outputs and the
-    backward cache), taken from the arrays of earlier calls that nothing refers to any
-    more: a training loop gets the previous iteration's arrays back instead of new memory
-    (page-faulting 100 MB in again cost about 15 ms at H = 512). An array still in use,
-    even through a view, is never handed out; at most two are kept per name."""
-    if xp is not np:
-        return xp.empty(shape, dtype=dtype)
-    size = 1
-    for n in shape:
-        size *= n
-    kept = _SCRATCH.__dict__.setdefault("recycled", {}).setdefault(name, [])
-    for i in range(len(kept)):
-        # references: the list, this frame's argument to getrefcount, and nothing else
-        if sys.getrefcount(kept[i]) == _FREE_REFS and kept[i].dtype == dtype \
-                and kept[i].size >= size:
-            return kept[i][:size].reshape(shape)
-    buf = np.empty(size, dtype=dtype)
-    if len(kept) < 2:
-        kept.append(buf)
-    else:   # replace the smallest free one, if any is free
-        free = [i for i in range(len(kept)) if sys.getrefcount(kept[i]) == _FREE_REFS]
-        if free:
-            kept[min(free, key=lambda i: kept[i].size)] = buf
-    return buf[:size].reshape(shape)
-
-
-def _free_refs():
-    kept = [np.empty(1)]
-    return sys.getrefcount(kept[0])
-
-
-_FREE_REFS = _free_refs()   # the count of an array held by a list only, measured as used
-
-
-_ORIENTATION = {}
-
-
-def product_into(out, a, b, b_t):
-    """out = a @ b, with b_t = b^T contiguous (both given): computed either directly or as
-    (b_t @ a^T)^T, whichever BLAS runs faster for these shapes on this machine (timed once
-    per shape; the transposed form was 1.4x faster for the (32, 1024) step here)."""
-    if type(out) is not np.ndarray:
-        return get_xp(out).matmul(a, b, out=out)
-    if orientation(out, a, b, b_t) == 0:
-        np.matmul(a, b, out=out)
-    else:
-        out_t = _scratch("product_t", out.shape[::-1], out.dtype, np)
-        np.matmul(b_t, a.T, out=out_t)
-        out[...] = out_t.T
-    return out
-
-
-def orientation(out, a, b, b_t, unset=False):
-    """0 when ``a @ b`` runs faster as it is, 1 when as (b_t @ a^T)^T: timed once per
-    shape and kept. ``unset``: a holds no values yet, so time on zeros of its layout."""
-    key = (a.shape, b.shape, a.dtype.char)
-    way = _ORIENTATION.get(key)
-    if way is None:
-        if unset:
-            rows = np.zeros((a.shape[0], a.strides[0] // a.itemsize), dtype=a.dtype)
-            a = rows[:, :a.shape[1]]
-        way = _ORIENTATION[key] = _faster_orientation(out, a, b, b_t)
-    return way
-
-
-def _faster_orientation(out, a, b, b_t):
-    """Time both forms, alternating, and keep the faster one's best time: this machine's
-    speed drifts, and a pick from a few back-to-back runs once cost 25 % at H = 1024."""
-    key = (a.shape, b.shape, a.dtype.char)
-    best = [float("inf"), float("inf")]
-    for _ in range(6):
-        for way in (0, 1):
-            _ORIENTATION[key] = way
-            t0 = time.perf_counter()
-            product_into(out, a, b, b_t)
-            best[way] = min(best[way], time.perf_counter() - t0)
-    return 0 if best[0] <= best[1] else 1
-
-
-def _use_fused(xp):
-    return FAST and fused is not None and xp is np
-
-
 def _codes(p):
-    return int(p.gate == "hard-sigmoid"), int(p.state == "softsign")
+    return fast.codes(p.gate, p.state)
 
 
 def _kernels(p, dtype):
-    """The numba kernel set for p: float32 with the default activations has its own set,
-    with their codes compiled in (see _gru_numba.kernels)."""
-    single = np.dtype(dtype) == np.float32
-    return fused.kernels(dtype, (0, 0) if single and _codes(p) == (0, 0) else (-1, -1))
+    return fast.kernel_set(fused, p.gate, p.state, dtype)
 
 
 def one_observation_ready(x):
     """True when :func:`one_observation` can run on x (NumPy, numba available)."""
-    return FAST and fused is not None and type(x) is np.ndarray
+    return fast.use_fused(np) and type(x) is np.ndarray
 
 
 def one_observation(p, x, hs):
@@ -208,23 +98,23 @@ def forward(p, X, h0, need_cache=True):
     H = p.R.shape[1]
     H2 = 2 * H
     dtype = X.dtype
-    if B == 1 and not need_cache and _use_fused(xp):
+    if B == 1 and not need_cache and fast.use_fused(xp):
         hs = np.empty((T + 1, 1, H), dtype=dtype)
         hs[0] = h0
         one_observation(p, X.reshape(T, D), hs.reshape(T + 1, H))
         return hs, None
 
-    gx = _scratch("gx", (T, B, 3 * H), dtype, xp)
+    gx = scratch("gx", (T, B, 3 * H), dtype, xp)
     xp.matmul(X.reshape(T * B, D), p.W.T, out=gx.reshape(T * B, 3 * H))
-    fast = _use_fused(xp)
-    if not fast:
+    fused_path = fast.use_fused(xp)
+    if not fused_path:
         gx += p.b[:3 * H]      # the fused kernels add the input bias as they go
-    hs = _recycled("hs", (T + 1, B, H), dtype, xp)
+    hs = recycled("hs", (T + 1, B, H), dtype, xp)
     hs[0] = h0
     steps = T if need_cache else 1
-    gates = _recycled("gates", (steps, B, 3 * H), dtype, xp)
+    gates = recycled("gates", (steps, B, 3 * H), dtype, xp)
     # 'after'/'rbias': keep R_h h_{t-1} (+ b_Rh) for dr; 'before': keep r * h_{t-1} for dR_h.
-    aux = _recycled("aux", (steps, B, H), dtype, xp)
+    aux = recycled("aux", (steps, B, H), dtype, xp)
     b_rec = p.b_rec
     if p.mode == BEFORE:
         r_rz_t, r_n_t = p.r_t
@@ -234,12 +124,12 @@ def forward(p, X, h0, need_cache=True):
         r_t = p.r_t
         gh = xp.empty((B, 3 * H), dtype=dtype)
 
-    if fast:
+    if fused_path:
         k_ = _kernels(p, dtype)
         gate, state = _codes(p)
         b_in = p.b[:3 * H]
         b_rz = b_in[:H2] + b_rec[:H2]      # r and z take both biases, summed once here
-        if p.mode != BEFORE and LOOPS and fused.HAS_GEMM:    # the whole loop in one call
+        if p.mode != BEFORE and fast.use_loops():    # the whole loop in one call
             way = orientation(gh, hs[0], r_t, p.R)
             gh_t = np.empty((3 * H, B), dtype=dtype)
             k_["forward_after_loop"](gx, hs, gates, aux, r_t, p.R, b_rz, b_in, b_rec, gh, gh_t,
@@ -305,8 +195,8 @@ def backward(p, X, hs, cache, dY, last, out=None):
     T, B, _ = X.shape
     H = p.R.shape[1]
     width = 3 * H if p.mode == BEFORE else 4 * H
-    d = _scratch("d_gates", (T, B, width), X.dtype, xp)
-    if _use_fused(xp):
+    d = scratch("d_gates", (T, B, width), X.dtype, xp)
+    if fast.use_fused(xp):
         dh = _backward_steps_fused(p, hs, gates, aux, dY, last, d)
     else:
         dh = _backward_steps(p, xp, hs, gates, aux, dY, last, d)
@@ -367,7 +257,7 @@ def _backward_steps_fused(p, hs, gates, aux, dY, last, d):
     if p.mode == BEFORE:
         R_rz, R_n = np.ascontiguousarray(p.R[:H2]), np.ascontiguousarray(p.R[H2:])
         d_rh = np.empty((B, H), dtype=dtype)
-    elif LOOPS and fused.HAS_GEMM:     # the whole loop in one call
+    elif fast.use_loops():     # the whole loop in one call
         way = orientation(mm, d[0, :, H:], p.R, p.r_t, unset=True)
         dY3 = dY[None] if last else dY
         k_["backward_after_loop"](dhz, mm, np.empty((H, B), dtype=dtype), dY3, dY3[0], no_dy,
@@ -408,7 +298,7 @@ def d_to_grads(p, xp, X, hs, aux, d, dh, out=None):
     db = out.get("Bias")
     db = xp.empty((p.b.size, 1), dtype=dtype) if db is None else db
     d2 = d.reshape(T * B, d.shape[-1])
-    ones = _scratch("ones", (T * B,), dtype, xp)
+    ones = scratch("ones", (T * B,), dtype, xp)
     ones.fill(1)
     X2 = X.reshape(T * B, D)
     b = db.reshape(-1)
@@ -428,3 +318,13 @@ def d_to_grads(p, xp, X, hs, aux, d, dh, out=None):
         xp.matmul(ones, d2[:, H3:], out=b[H3 + H2:])
     grads = {"InputWeights": dW, "RecurrentWeights": dR, "Bias": db, "HiddenState": dh}
     return dX, grads
+
+
+def forward_states(p, X, states0, need_cache=True):
+    """:func:`forward` in the cells' common form: states0 = (h_0,); returns (hs, (h_T,),
+    cache)."""
+    hs, cache = forward(p, X, states0[0], need_cache)
+    return hs, (hs[-1],), cache
+
+
+CELL = Cell("GRU", 1, make_params, forward_states, backward)
