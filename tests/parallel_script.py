@@ -68,6 +68,14 @@ def scenarios(env, checkpoints=""):
            trainingOptions('adam', MaxEpochs=2, MiniBatchSize=8, Verbose=False,
                            BatchNormalizationStatistics='moving',
                            WorkerLoad=[1, 0] if par else [], ExecutionEnvironment=env))
+    # equal split, one iteration, a negligible step: the moving statistics must be those of
+    # the whole mini-batch (each worker normalizes by its own part's statistics)
+    yield ("bnsplit", X, [r + 5 for r in R],
+           [sequenceInputLayer(3), gruLayer(5), batchNormalizationLayer(),
+            fullyConnectedLayer(2), regressionLayer()],
+           trainingOptions('adam', MaxEpochs=1, MiniBatchSize=24, Verbose=False,
+                           BatchNormalizationStatistics='moving', InitialLearnRate=1e-12,
+                           ExecutionEnvironment=env))
     yield ("dispatch", X, Y, classifier(),
            trainingOptions('rmsprop', MaxEpochs=2, MiniBatchSize=6, Verbose=False,
                            DispatchInBackground=True, WorkerLoad=[1, 0] if par else [],

@@ -58,11 +58,12 @@ def single():
 
 
 def _check_parity(out, single):
-    for name in ("adam", "sgdm", "bn", "dispatch"):
+    for name in ("adam", "sgdm", "bn", "bnsplit", "dispatch"):
         a, b = single[name], out[name]
         # float32 training in both; the sums run in another order (parts of the batch)
         assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max(), name
-        assert np.allclose(single[name + "_loss"], out[name + "_loss"], rtol=1e-5), name
+        if name != "bnsplit":   # there each part is normalized by its own statistics
+            assert np.allclose(single[name + "_loss"], out[name + "_loss"], rtol=1e-5), name
         # the trainings differ (the test can fail): not the initial weights
         assert np.abs(a).max() > 0
     np.testing.assert_allclose(out["adam_val"], single["adam_val"], rtol=1e-5)
@@ -77,7 +78,7 @@ def test_mpiexec_two_ranks_equal_single_process(tmp_path, single):
     assert done.returncode == 0, done.stderr[-3000:]
     out = dict(np.load(tmp_path / "w.npz"))
     _check_parity(out, single)
-    for name in ("adam", "sgdm", "bn", "dispatch"):   # every rank ends with the same network
+    for name in ("adam", "sgdm", "bn", "bnsplit", "dispatch"):    # the same network on every rank
         assert np.array_equal(out[name], out[name + "_rank1"])
     # one verbose table (the adam training; the others are quiet), from rank 0 only
     text = done.stdout
