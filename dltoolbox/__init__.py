@@ -48,7 +48,7 @@ from .network import (
                      predictAndUpdateState,
                      resetState,
 )
-from .training import trainingOptions, trainNetwork
+from .training import delete, gcp, parpool, trainingOptions, trainNetwork
 
 __version__ = "0.1.0"
 
@@ -61,6 +61,7 @@ __all__ = [
     "DLToolboxError", "DLValueError", "DLTypeError",
     "trainingOptions", "trainNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData",
     "save", "load", "exportONNXNetwork", "importNetworkFromONNX", "importONNXNetwork",
+    "parpool", "gcp", "delete",
 ]
 
 __all__ += [

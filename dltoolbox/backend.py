@@ -74,20 +74,22 @@ def to_host(a):
 
 
 def resolve_environment(env, func):
-    """Map ExecutionEnvironment 'auto'|'cpu'|'gpu' to (xp, label).
+    """Map ExecutionEnvironment 'auto'|'cpu'|'gpu'|'parallel'|'multi-gpu' to (xp, label).
 
     'auto' uses the GPU when CuPy and a device are present; 'gpu' without them is an error.
     """
     cp = cupy_or_none()
     if env == "cpu":
         return np, "CPU"
-    if env == "gpu":
+    if env in ("gpu", "multi-gpu"):    # 'multi-gpu': one GPU per process (parallel.py)
         if cp is None:
             raise_error(func, "GPUNotAvailable",
-                        "ExecutionEnvironment 'gpu' needs CuPy (pip install dltoolbox[gpu]) "
-                        "and an NVIDIA GPU, but none was found.")
+                        f"ExecutionEnvironment '{env}' needs CuPy (pip install dltoolbox[gpu]) "
+                        f"and an NVIDIA GPU, but none was found.")
         return cp, "GPU"
     if env == "auto":
         return (cp, "GPU") if cp is not None else (np, "CPU")
+    if env == "parallel":      # CPU worker processes (training/parallel.py)
+        return np, "CPU"
     raise_error(func, "NotSupported",
                 f"ExecutionEnvironment '{env}' is not supported yet; use 'auto', 'cpu' or 'gpu'.")

@@ -110,12 +110,10 @@ def test_option_of_another_solver_rejected():
 
 
 @pytest.mark.parametrize("value", ["multi-gpu", "parallel"])
-def test_not_supported_environment(value):
-    with pytest.raises(DLToolboxError) as e:
-        trainingOptions('adam', 'ExecutionEnvironment', value)
-    assert e.value.identifier == "dltoolbox:trainingOptions:NotSupported"
-    with pytest.raises(DLToolboxError, match="not supported yet"):
-        trainingOptions('adam', DispatchInBackground=True)
+def test_parallel_environments_accepted(value):
+    # trainNetwork runs them (tests/test_parallel.py); trainingOptions only records them
+    opts = trainingOptions('adam', 'ExecutionEnvironment', value, DispatchInBackground=True)
+    assert opts.ExecutionEnvironment == value and opts.DispatchInBackground is True
 
 
 def test_state_inputs_not_supported_yet():

@@ -2,5 +2,6 @@
 
 from .loop import trainNetwork
 from .options import TrainingOptions, trainingOptions
+from .parallel import delete, gcp, parpool
 
-__all__ = ["trainNetwork", "trainingOptions", "TrainingOptions"]
+__all__ = ["trainNetwork", "trainingOptions", "TrainingOptions", "parpool", "gcp", "delete"]

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -32,7 +33,7 @@ from ..network import (
     run_layers,
     time_output,
 )
-from . import progress
+from . import parallel, progress
 from .options import TrainingOptions
 from .solvers import Solver
 from .statistics import population_statistics
@@ -217,7 +218,7 @@ class _Run:
     gradient buffer ``grad``.
     """
 
-    def __init__(self, layers, opts, xp):
+    def __init__(self, layers, opts, xp, extra=0):
         self.layers = layers
         self.opts = opts
         self.xp = xp
@@ -226,7 +227,10 @@ class _Run:
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.segments = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
         self.theta = xp.empty(int(bounds[-1]), dtype=np.float32)
-        self.grad = xp.empty_like(self.theta)
+        # ``extra`` elements after the gradient: parallel training reduces loss and metric
+        # in the same allreduce
+        self.grad_buffer = xp.empty(int(bounds[-1]) + extra, dtype=np.float32)
+        self.grad = self.grad_buffer[:int(bounds[-1])]
         self.grad_out = {}     # {layer index: {name: view of grad}}, for backprop_layers
         self.slots = []        # (layer index, name, that view, start, stop), for step()
         lr_factor = np.empty(int(bounds[-1]))
@@ -253,19 +257,25 @@ class _Run:
         self._rate = (None, None)
 
     def step(self, grads, rate):
-        """L2, clipping and the solver step for the gradients of one iteration."""
-        for i, name, view, a, b in self.slots:
-            g = grads.get(i, {}).get(name)
-            if g is None:
-                self.grad[a:b] = 0
-            elif g is not view:     # a layer that made its own array
-                self.grad[a:b] = g.reshape(-1)
+        """L2, clipping and the solver step for the gradients of one iteration (None: they
+        are in ``grad`` already)."""
+        if grads is not None:
+            self.collect(grads)
         if self._rate[0] != rate:
             self._rate = (rate, self.lr_factor * rate)
         self.solver.update(self.theta, self.grad, self._rate[1], self.previous)
         for layer in self.layers:
             layer.learnables_changed()
             layer.commit_statistics()
+
+    def collect(self, grads):
+        """Bring the layers' gradients into ``grad``."""
+        for i, name, view, a, b in self.slots:
+            g = grads.get(i, {}).get(name)
+            if g is None:
+                self.grad[a:b] = 0
+            elif g is not view:     # a layer that made its own array
+                self.grad[a:b] = g.reshape(-1)
 
     def snapshot(self):
         return to_host(self.theta).copy()
@@ -338,38 +348,62 @@ def _set_up_layers(arr, seqs, tg, opts, func, stream):
                     f"{what}; set the last fullyConnectedLayer's OutputSize to {tg['size']}.")
 
 
-def _schedule(opts, seqs, tg, xp):
+def _schedule(opts, seqs, tg, xp, par=None):
     """MATLAB's iteration order (§15): yields ("chunk", epoch, rate, X, T, first) for every
     iteration (``first``: the chunk starts a new mini-batch, so the recurrent state resets)
-    and ("end", epoch) after each epoch."""
+    and ("end", epoch) after each epoch.
+
+    In parallel training (``par``) the order comes from the client and X, T are this
+    worker's part of the mini-batch padded to the whole mini-batch's length (None when its
+    share is 0). With DispatchInBackground the next mini-batch of the epoch is padded in a
+    background thread while this one trains (the shuffle stays in this thread, so the
+    random stream is the same as without it)."""
     n = len(seqs)
     mbs = min(opts.MiniBatchSize, n)
     gen = initializers.generator()
     order = gen.permutation(n) if opts.Shuffle in ("once", "every-epoch") else np.arange(n)
     mode, direction = opts.SequenceLength, opts.SequencePaddingDirection
+    a, b = par.part(mbs) if par is not None else (0, mbs)
+
+    def prepare(ids):
+        s = seqmod.padded_length([seqs[i].shape[1] for i in ids], mode)
+        if b == a:
+            return s, None, None
+        ids = ids[a:b]
+        pad = opts.SequencePaddingValue
+        return (s, xp.asarray(seqmod.pad([seqs[i] for i in ids], s, direction, pad,
+                                         np.float32)),
+                xp.asarray(_batch_targets(tg, ids, s, direction, pad, np.float32)))
+
+    blocks = list(seqmod.mini_batches(n, mbs, keep_last=False))
     batches = {}   # padded mini-batches, reused while the order is fixed
-    for epoch in range(1, opts.MaxEpochs + 1):
-        if opts.Shuffle == "every-epoch" and epoch > 1:
-            order = gen.permutation(n)
-            batches.clear()
-        rate = opts.InitialLearnRate
-        if opts.LearnRateSchedule == "piecewise":
-            rate *= opts.LearnRateDropFactor ** ((epoch - 1) // opts.LearnRateDropPeriod)
-        for k, idx in enumerate(seqmod.mini_batches(n, mbs, keep_last=False)):
-            if k not in batches:
-                ids = order[idx]
-                batch = [seqs[i] for i in ids]
-                s = seqmod.padded_length([b.shape[1] for b in batch], mode)
-                pad = opts.SequencePaddingValue
-                batches[k] = (s, xp.asarray(seqmod.pad(batch, s, direction, pad, np.float32)),
-                              xp.asarray(_batch_targets(tg, ids, s, direction, pad,
-                                                        np.float32)))
-            s, Xb, Tb = batches[k]
-            step = s if isinstance(mode, str) else mode
-            for c0 in range(0, s, step):
-                yield ("chunk", epoch, rate, Xb[c0:c0 + step],
-                       Tb[c0:c0 + step] if tg["seq"] else Tb, c0 == 0)
-        yield ("end", epoch)
+    ahead = {}     # DispatchInBackground: the next mini-batch, being padded
+    helper = ThreadPoolExecutor(1) if opts.DispatchInBackground else None
+    try:
+        for epoch in range(1, opts.MaxEpochs + 1):
+            if opts.Shuffle == "every-epoch" and epoch > 1:
+                order = gen.permutation(n)
+                batches.clear()
+            if par is not None and not batches:
+                order = par.share_order(order)
+            rate = opts.InitialLearnRate
+            if opts.LearnRateSchedule == "piecewise":
+                rate *= opts.LearnRateDropFactor ** ((epoch - 1) // opts.LearnRateDropPeriod)
+            for k, idx in enumerate(blocks):
+                if k not in batches:
+                    batches[k] = ahead.pop(k).result() if k in ahead else prepare(order[idx])
+                if helper is not None and k + 1 < len(blocks) and k + 1 not in batches:
+                    ahead[k + 1] = helper.submit(prepare, order[blocks[k + 1]])
+                s, Xb, Tb = batches[k]
+                step = s if isinstance(mode, str) else mode
+                for c0 in range(0, s, step):
+                    yield ("chunk", epoch, rate, None if Xb is None else Xb[c0:c0 + step],
+                           Tb[c0:c0 + step] if tg["seq"] and Tb is not None else Tb,
+                           c0 == 0)
+            yield ("end", epoch)
+    finally:
+        if helper is not None:
+            helper.shutdown(wait=True, cancel_futures=True)
 
 
 class _Report:
@@ -396,6 +430,8 @@ class _Report:
         if self.opts.Verbose:
             if self.opts.ExecutionEnvironment == "auto":
                 print(f"Training on single {device}.", file=self.stream)
+            elif self.opts.ExecutionEnvironment in parallel.ENVIRONMENTS:
+                print(device, file=self.stream)
             print(progress.table_header(self.has_val, self.regression), file=self.stream)
         self.call("start", 0, 0)
 
@@ -494,19 +530,31 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     if opts.CheckpointPath:
         check_checkpoint_path(opts.CheckpointPath, func)
     xp, device = resolve_environment(opts.ExecutionEnvironment, func)
+    par = None
+    if opts.ExecutionEnvironment in parallel.ENVIRONMENTS:
+        par = parallel.begin(func, opts, (X, Y, layers, options))
+        device = par.banner()
+        if not par.is_client:
+            opts = parallel.quiet(opts)
     regression = tg["kind"] == "regression"
     plot = progress.ProgressPlot(regression, stream) \
         if opts.Plots == "training-progress" else None
     _set_up_layers(arr, seqs, tg, opts, func, stream)
     if val is not None:
         _align_classes(val[1], tg)
-    run = _Run(arr, opts, xp)
+    run = _Run(arr, opts, xp, parallel.extra_size(arr) if par else 0)
     if opts.CheckpointPath:     # named errors now, not after the iterations have run
         write_checkpoint(None, run.host_network(), func)
+    if par is not None:
+        par.regression = regression
+        par.share_network(run)
     report = _Report(opts, regression, val is not None, stream, plot)
     report.begin(device)
 
     def validate():
+        if par is not None:
+            return par.validation(validation_metrics, SeriesNetwork(run.layers), val[0],
+                                  val[1], opts)
         return validation_metrics(SeriesNetwork(run.layers), val[0], val[1], opts)
 
     iteration = epoch = 0
@@ -516,27 +564,27 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     stop_reason = "Max epochs completed."
     states = None
     checkpoints = bool(opts.CheckpointPath)
-    for event in _schedule(opts, seqs, tg, xp):
+    for event in _schedule(opts, seqs, tg, xp, par):
         if event[0] == "end":
             if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
                     event[1] % opts.CheckpointFrequency == 0:
                 _checkpoint(run, opts.CheckpointPath, iteration)
             continue
         _, epoch, rate, Xc, Tc, first = event
-        try:
-            Yp, backs, states = run_layers(run.layers, Xc, True, None if first else states)
-        except DLToolboxError as err:
-            if err.identifier.endswith(":IncorrectNetworkState"):
-                raise as_called_from(err, func) from None
-            raise
-        if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
-            raise_error(func, "OutputLengthMismatch",
-                        f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
-                        f"input time steps, so its outputs cannot be compared with the "
-                        f"responses step by step. For sequence-to-sequence networks use "
-                        f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
-                        f"layers.")
-        loss, dY, metric = run.layers[-1].loss(Yp, Tc)
+        if par is not None:     # forward, backward and the allreduce on every worker
+            loss, metric, states = par.iteration_step(
+                run, Xc, Tc, first, states, iteration + 1,
+                lambda Yp, Tc: _check_output_length(Yp, Tc, tg, func))
+        else:
+            try:
+                Yp, backs, states = run_layers(run.layers, Xc, True,
+                                               None if first else states)
+            except DLToolboxError as err:
+                if err.identifier.endswith(":IncorrectNetworkState"):
+                    raise as_called_from(err, func) from None
+                raise
+            _check_output_length(Yp, Tc, tg, func)
+            loss, dY, metric = run.layers[-1].loss(Yp, Tc)
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
             warnings.warn(f"trainNetwork: the training loss became {loss} at iteration "
@@ -546,7 +594,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                 run.restore(run.previous)
             break
         iteration += 1
-        _, grads = backprop_layers(backs, dY, run.grad_out)
+        grads = None if par is not None else backprop_layers(backs, dY, run.grad_out)[1]
         run.step(grads, rate)
         validation = None
         if val is not None and (iteration == 1 or iteration % opts.ValidationFrequency == 0):
@@ -558,6 +606,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
             else:
                 bad_validations += 1
         stop = report.record(epoch, iteration, loss, metric, rate, validation)
+        if par is not None and par.has_output_fcn:
+            stop = par.decide(stop)
         if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
                 iteration % opts.CheckpointFrequency == 0:
             _checkpoint(run, opts.CheckpointPath, iteration)
@@ -575,6 +625,8 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
             best = (vl, run.snapshot() if opts.OutputNetwork == "best-validation-loss"
                     else None, iteration)
     report.finish(stop_reason, epoch, iteration)
+    if par is not None:
+        par.finish(run)
 
     info = report.info
     out_iteration, final_val = iteration, last_val
@@ -591,6 +643,16 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     info[f"FinalValidation{report.metric}"] = final_val[1] if val is not None else np.nan
     info.OutputNetworkIteration = out_iteration
     return outputs((run.host_network(), info), nargout, func)
+
+
+def _check_output_length(Yp, Tc, tg, func):
+    if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
+        raise_error(func, "OutputLengthMismatch",
+                    f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
+                    f"input time steps, so its outputs cannot be compared with the "
+                    f"responses step by step. For sequence-to-sequence networks use "
+                    f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
+                    f"layers.")
 
 
 def _validation_data(opts, arr, func):

@@ -31,25 +31,32 @@ _SOLVER_OPTIONS = {
 
 
 def _check_environment(value, func, name):
-    value = check_one_of("auto", "cpu", "gpu", "multi-gpu", "parallel")(value, func, name)
-    if value in ("multi-gpu", "parallel"):
-        raise_error(func, "NotSupported",
-                    f"ExecutionEnvironment '{value}' is not supported yet; use 'auto', 'cpu' "
-                    f"or 'gpu'.")
-    return value
-
-
-def _check_dispatch(value, func, name):
-    if check_logical(value, func, name):
-        raise_error(func, "NotSupported", "DispatchInBackground true is not supported yet.")
-    return False
+    return check_one_of("auto", "cpu", "gpu", "multi-gpu", "parallel")(value, func, name)
 
 
 def _check_worker_load(value, func, name):
+    """WorkerLoad: [] (equal shares), a scalar (fraction or number of workers per machine)
+    or one nonnegative load per worker (training/parallel.py split_load)."""
     if value is None or (hasattr(value, "__len__") and len(value) == 0):
         return None
-    raise_error(func, "NotSupported", "WorkerLoad is for parallel training, which is not "
-                "supported yet; leave it [].")
+    try:
+        w = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        w = None
+    if w is None or w.ndim > 2 or (w.ndim == 2 and 1 not in w.shape) or \
+            not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+        raise_error(func, "InvalidWorkerLoad",
+                    f"Invalid value for 'WorkerLoad'. Expected [], a scalar (a fraction in "
+                    f"[0, 1) or a positive integer: the workers per machine) or a vector of "
+                    f"nonnegative loads, one per worker, not all zero; got {describe(value)}.")
+    if w.size == 1:
+        v = float(w.ravel()[0])
+        if v >= 1 and v != int(v):
+            raise_error(func, "InvalidWorkerLoad",
+                        f"A scalar 'WorkerLoad' must be a fraction in [0, 1) or a positive "
+                        f"integer, got {v:g}.")
+        return v
+    return tuple(float(x) for x in w.ravel())
 
 
 def _check_validation_data(value, func, name):
@@ -95,7 +102,7 @@ _OPTIONS = options_table(
     Option("OutputFcn", None, check_function_or_empty),
     Option("Plots", "none", check_one_of("none", "training-progress")),
     *SEQUENCE_OPTIONS,
-    Option("DispatchInBackground", False, _check_dispatch),
+    Option("DispatchInBackground", False, check_logical),
     Option("ResetInputNormalization", True, check_logical),
     Option("BatchNormalizationStatistics", "population", check_one_of("population", "moving")),
     Option("OutputNetwork", "last-iteration",
