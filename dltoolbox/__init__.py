@@ -73,3 +73,18 @@ from .dlnetwork import dlnetwork, forward, initialize, summary  # noqa: E402
 from .table import Table  # noqa: E402
 
 __all__ += ["dlnetwork", "initialize", "forward", "summary", "Table"]
+
+from .inference import minibatchpredict, scores2label, testnet  # noqa: E402
+from .training.schedules import (  # noqa: E402
+    cosineLearnRate,
+    cyclicalLearnRate,
+    exponentialLearnRate,
+    piecewiseLearnRate,
+    polynomialLearnRate,
+    warmupLearnRate,
+)
+from .training.trainnet import TrainingInfo, trainnet  # noqa: E402
+
+__all__ += ["minibatchpredict", "scores2label", "testnet", "trainnet", "TrainingInfo",
+            "piecewiseLearnRate", "warmupLearnRate", "polynomialLearnRate",
+            "exponentialLearnRate", "cosineLearnRate", "cyclicalLearnRate"]
