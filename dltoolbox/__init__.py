@@ -88,3 +88,18 @@ from .training.trainnet import TrainingInfo, trainnet  # noqa: E402
 __all__ += ["minibatchpredict", "scores2label", "testnet", "trainnet", "TrainingInfo",
             "piecewiseLearnRate", "warmupLearnRate", "polynomialLearnRate",
             "exponentialLearnRate", "cosineLearnRate", "cyclicalLearnRate"]
+
+from .layer_graph import (  # noqa: E402
+    LayerGraph,
+    addLayers,
+    connectLayers,
+    disconnectLayers,
+    layerGraph,
+    removeLayers,
+    replaceLayer,
+)
+from .layers import additionLayer, concatenationLayer, multiplicationLayer  # noqa: E402
+
+__all__ += ["LayerGraph", "layerGraph", "addLayers", "connectLayers", "disconnectLayers",
+            "removeLayers", "replaceLayer", "additionLayer", "concatenationLayer",
+            "multiplicationLayer"]

@@ -80,12 +80,24 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         if layers is None:
             graph = Graph([], [], [], "dlnetwork")
         elif hasattr(layers, "to_graph"):            # a LayerGraph
-            graph = layers.to_graph("dlnetwork")
+            try:
+                graph = layers.to_graph("dlnetwork")
+            except DLToolboxError:
+                if opts["Initialize"]:
+                    raise
+                # an unfinished graph (an input not yet connected, ...): kept as it is
+                # until initialize checks it, as MATLAB keeps an uninitialized dlnetwork
+                object.__setattr__(self, "_graph", None)
+                object.__setattr__(self, "_pending", layers)
+                object.__setattr__(self, "Initialized", False)
+                return
+            graph = graph.with_layers([layer.copy() for layer in graph.layers])
         else:
             graph = Graph.chain(_check_layers(layers, "dlnetwork"))
         if opts["OutputNames"] is not None:
             graph = _with_outputs(graph, opts["OutputNames"])
         object.__setattr__(self, "_graph", graph)
+        object.__setattr__(self, "_pending", None)
         object.__setattr__(self, "Initialized", False)
         if opts["Initialize"] and graph.layers:
             _initialize_in_place(self, "dlnetwork")
@@ -93,10 +105,15 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     # -- properties ------------------------------------------------------------------
     @property
     def Layers(self):  # noqa: N802 - MATLAB name
-        return LayerArray(self._graph.layers)
+        return LayerArray(self._layer_list())
+
+    def _layer_list(self):
+        return self._pending._layers if self._graph is None else self._graph.layers
 
     @property
     def Connections(self):  # noqa: N802 - MATLAB name
+        if self._graph is None:
+            return self._pending.Connections
         src, dst = [], []
         g = self._graph
         for i, sources in enumerate(g.sources):
@@ -109,10 +126,14 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     @property
     def InputNames(self):  # noqa: N802 - MATLAB name
+        if self._graph is None:
+            return self._pending.InputNames
         return tuple(self._graph.layers[i].Name for i in self._graph.inputs)
 
     @property
     def OutputNames(self):  # noqa: N802 - MATLAB name
+        if self._graph is None:
+            return self._pending.OutputNames
         return tuple(self._graph.layers[i].Name for i in self._graph.outputs)
 
     @property
@@ -133,11 +154,14 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     def _table(self, names_of, zeros=False):
         rows = [(layer.Name, name, _zero_state(layer, name) if zeros else getattr(layer, name))
-                for layer in self._graph.layers for name in names_of(layer)]
+                for layer in self._layer_list() for name in names_of(layer)]
         return Table(_STATE_COLUMNS, list(zip(*rows)) if rows else [[], [], []],
                      kinds={"Value": "cell"})
 
     def _assign(self, table, what, names_of):
+        if self._graph is None:
+            raise_error("dlnetwork", "UninitializedNetwork",
+                        f"Set {what} after the graph is complete: call initialize(net).")
         if not isinstance(table, Table) or table.VariableNames[:3] != list(_STATE_COLUMNS):
             raise_error("dlnetwork", f"Invalid{what}",
                         f"'{what}' must be a table with variables Layer, Parameter and Value "
@@ -185,6 +209,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     # -- internals -------------------------------------------------------------------
     def with_graph(self, graph, initialized):
         net = object.__new__(dlnetwork)
+        object.__setattr__(net, "_pending", None)
         object.__setattr__(net, "_graph", graph)
         object.__setattr__(net, "Initialized", initialized)
         return net
@@ -215,7 +240,7 @@ def dlnetwork_text(net):
     def names(values):
         return "{" + " ".join(f"'{v}'" for v in values) + "}"
 
-    rows = [("Layers", f"[{size_text((len(net._graph.layers), 1))} nnet.cnn.layer.Layer]"),
+    rows = [("Layers", f"[{size_text((len(net._layer_list()), 1))} nnet.cnn.layer.Layer]"),
             ("Connections", net.Connections.matlab_summary()),
             ("Learnables", net.Learnables.matlab_summary()),
             ("State", net.State.matlab_summary()),
@@ -311,7 +336,11 @@ def initialize(net, *args):
     if not isinstance(net, dlnetwork):
         raise_error("initialize", "InvalidNetwork",
                     f"The first argument must be a dlnetwork, got {describe(net)}.", "type")
-    new = net.with_graph(net._graph, False)
+    graph = net._graph
+    if graph is None:
+        graph = net._pending.to_graph("initialize")
+        graph = graph.with_layers([layer.copy() for layer in graph.layers])
+    new = net.with_graph(graph, False)
     _initialize_in_place(new, "initialize")
     return new
 
@@ -463,6 +492,8 @@ def forward(net, X, *args, nargout=1, **kwargs):
 
 def reset_state_dl(net):
     """``resetState`` on a dlnetwork: a new network with the initial states."""
+    if net._graph is None:
+        return net
     layers = list(net._graph.layers)
     for i, layer in enumerate(layers):
         if layer.state_names():
@@ -499,7 +530,7 @@ def _count_text(n):
 
 def summary_text(net):
     count = sum(int(np.size(v)) for v in net.Learnables.Value if v is not None)
-    ins = [net._graph.layers[i] for i in net._graph.inputs]
+    ins = [x for x in net._layer_list() if isinstance(x, SequenceInputLayer)]
     width = max(len(f"'{layer.Name}'") for layer in ins) if ins else 0
     lines = [f"   Initialized: {'true' if net.Initialized else 'false'}", "",
              f"   Number of learnables: {_count_text(count)}", "", "   Inputs:"]

@@ -189,6 +189,9 @@ def stop_text(reason):
 
 def _network(net, func):
     if isinstance(net, dlnetwork):
+        if net._graph is None:
+            graph = net._pending.to_graph(func)
+            return net.with_graph(graph.with_layers([x.copy() for x in graph.layers]), False)
         return net.with_graph(net._graph.with_layers([x.copy() for x in net._graph.layers]),
                               net.Initialized)
     if isinstance(net, (list, tuple)) or hasattr(net, "to_graph") or hasattr(net, "forward"):
