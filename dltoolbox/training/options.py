@@ -234,6 +234,10 @@ def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB n
     >>> opts.InitialLearnRate, opts.MaxEpochs, opts.MiniBatchSize
     (0.001, 50, 27)
     """
+    if isinstance(solverName, str) and solverName.lower() in ("lbfgs", "lm"):
+        raise_error("trainingOptions", "SolverNotSupported",
+                    f"The full-batch solver '{solverName.lower()}' (trainnet only in MATLAB) "
+                    f"is not supported yet; use 'sgdm', 'adam' or 'rmsprop'.")
     solver = check_one_of(*_SOLVERS)(solverName, "trainingOptions", "solverName")
     given = parse_name_value("trainingOptions", args, kwargs, _OPTIONS, defaults=False)
     own = _SOLVER_OPTIONS[solver]

@@ -155,6 +155,24 @@ class _NetReport:
         return self._call("iteration", epoch, iteration, loss, tm, rate,
                           *(validation[1:] if validation else (np.nan, None)))
 
+    def _plot(self):
+        """Plots="training-progress": loss and the first metric per iteration, drawn once
+        at the end with the legacy plotter (live updates are trainNetwork's only)."""
+        n = len(self.train["Loss"])
+        first = self.metrics[0][0] if self.metrics else None
+        regression = first != "Accuracy"
+        key = "RMSE" if regression else "Accuracy"
+        val_loss, val_metric = np.full(n, np.nan), np.full(n, np.nan)
+        for k, it in enumerate(self.val["Iteration"]):
+            if it >= 1:
+                val_loss[it - 1] = self.val["Loss"][k]
+                if first:
+                    val_metric[it - 1] = self.val[first][k]
+        info = progress.Struct(TrainingLoss=self.train["Loss"], ValidationLoss=val_loss)
+        info[f"Training{key}"] = self.train[first] if first else np.full(n, np.nan)
+        info[f"Validation{key}"] = val_metric
+        progress.ProgressPlot(regression, self.stream).update(info, final=True)
+
     def set_last_validation(self, objective, vl, vm):
         self._store_validation(self.pending[0], vl, vm)
         self.pending[5], self.pending[6] = (objective, vl, vm), True
@@ -172,6 +190,8 @@ class _NetReport:
         self._flush(final=True)
         if self.opts.Verbose:
             print(f"Training stopped: {stop_text(stop_reason)}", file=self.stream)
+        if self.opts.Plots == "training-progress":
+            self._plot()
         self._call("done", epoch, iteration, np.nan, {}, np.nan)
 
 
@@ -374,6 +394,10 @@ def _validation(opts, first, graph, kind, k, tg, func):
         tv = Categorical(np.asarray(tv).astype(int).ravel() - 1,
                          [str(i) for i in range(1, k + 1)])
         kind = "classification"
+    fmt = opts.TargetDataFormats
+    if kind == "regression" and time_out and fmt != "auto" and \
+            fmt.replace("B", "").index("C") == 0:
+        tv = [np.asarray(p, dtype=np.float64).T for p in tv]     # R-by-T -> T-by-R
     lengths = [s.shape[1] for s in vseqs]
     rows = target_matrix(tv, len(vseqs), kind, k, time_out, func, lengths,
                          classes=tg.get("classes"))
