@@ -21,8 +21,8 @@ from .backend import to_host
 from .errors import DLToolboxError, as_called_from, raise_error
 from .graph import Graph
 from .layer_array import LayerArray
-from .layers import Layer, SequenceInputLayer
-from .network import assign_default_names, outputs
+from .layers import SequenceInputLayer
+from .network import layer_list, named_copies, outputs
 from .table import Table
 
 _STATE_COLUMNS = ("Layer", "Parameter", "Value")
@@ -255,16 +255,8 @@ def dlnetwork_text(net):
 
 def _check_layers(layers, func):
     """A list of layers for a series dlnetwork: copies, default names, no output layer."""
-    if isinstance(layers, Layer):
-        layers = [layers]
-    if not isinstance(layers, (list, tuple)) or not layers:
-        raise_error(func, "InvalidLayers",
-                    f"'layers' must be a non-empty list of layers, got {describe(layers)}.",
-                    "type")
+    layers = layer_list(layers, func)
     for i, layer in enumerate(layers, start=1):
-        if not isinstance(layer, Layer):
-            raise_error(func, "InvalidLayers",
-                        f"Element {i} of 'layers' is {describe(layer)}, not a layer.", "type")
         if getattr(layer, "is_output", False):
             raise_error(func, "OutputLayerNotSupported",
                         f"Layer {i} ({layer.type_name()}) is an output layer; a dlnetwork "
@@ -279,14 +271,7 @@ def _check_layers(layers, func):
             raise_error(func, "InvalidLayers",
                         f"Layer {i} is an input layer; in a series array only the first "
                         f"layer may be one. Use layerGraph for several inputs.")
-    out = [layer.copy() for layer in layers]
-    assign_default_names(out)
-    names = [layer.Name for layer in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise_error(func, "DuplicateLayerName",
-                    f"Layer names must be unique; '{dup[0]}' is used more than once.")
-    return out
+    return list(named_copies(layers, func))
 
 
 def _with_outputs(graph, names):

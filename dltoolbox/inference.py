@@ -169,6 +169,18 @@ def _check_dlnetwork(net, func):
                     f"{func} supports networks with one input and one output so far.")
 
 
+def _predict_all(net, X, args, kwargs, func):
+    """Check, parse the options, read X and predict: (outputs, time output?, options,
+    C-by-T sequences)."""
+    _check_dlnetwork(net, func)
+    opts = parse_name_value(func, args, kwargs, _OPTIONS)
+    graph = net._graph
+    layer = graph.layers[graph.inputs[0]]
+    seqs, _ = read_sequences(X, opts["InputDataFormats"], layer.InputSize, func)
+    out, time_out = predict_batches(graph, seqs, opts, func)
+    return out, time_out, opts, seqs
+
+
 def minibatchpredict(net, X, *args, **kwargs):
     """Predict in mini-batches (MATLAB ``minibatchpredict``).
 
@@ -186,13 +198,7 @@ def minibatchpredict(net, X, *args, **kwargs):
     >>> minibatchpredict(net, [np.zeros((5, 3)), np.ones((7, 3))], MiniBatchSize=1).shape
     (2, 2)
     """
-    func = "minibatchpredict"
-    _check_dlnetwork(net, func)
-    opts = parse_name_value(func, args, kwargs, _OPTIONS)
-    graph = net._graph
-    layer = graph.layers[graph.inputs[0]]
-    seqs, _ = read_sequences(X, opts["InputDataFormats"], layer.InputSize, func)
-    out, time_out = predict_batches(graph, seqs, opts, func)
+    out, time_out, opts, _ = _predict_all(net, X, args, kwargs, "minibatchpredict")
     if not time_out:
         return out
     if not opts["UniformOutput"]:
@@ -287,12 +293,7 @@ def testnet(net, X, T, metrics, *args, **kwargs):
     True
     """
     func = "testnet"
-    _check_dlnetwork(net, func)
-    opts = parse_name_value(func, args, kwargs, _OPTIONS)
-    graph = net._graph
-    layer = graph.layers[graph.inputs[0]]
-    seqs, single = read_sequences(X, opts["InputDataFormats"], layer.InputSize, func)
-    out, time_out = predict_batches(graph, seqs, opts, func)
+    out, time_out, _, seqs = _predict_all(net, X, args, kwargs, func)
     Y = np.concatenate(out, axis=0) if time_out else out
     single_metric = isinstance(metrics, str) or callable(metrics)
     items = [metrics] if single_metric else list(metrics)

@@ -86,8 +86,8 @@ def assign_default_names(layers):
             k += 1
 
 
-def check_layer_array(layers, func):
-    """Validate the structure of a layer array; returns a LayerArray of copies."""
+def layer_list(layers, func):
+    """``layers`` as a non-empty list of Layer objects (one layer counts as a list)."""
     if isinstance(layers, Layer):
         layers = [layers]
     if not isinstance(layers, (list, tuple)) or not layers:
@@ -98,6 +98,24 @@ def check_layer_array(layers, func):
         if not isinstance(layer, Layer):
             raise_error(func, "InvalidLayers",
                         f"Element {i} of 'layers' is {describe(layer)}, not a layer.", "type")
+    return list(layers)
+
+
+def named_copies(layers, func):
+    """Copies of the layers with MATLAB's default names; duplicate names raise."""
+    out = LayerArray(layer.copy() for layer in layers)
+    assign_default_names(out)
+    names = [layer.Name for layer in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise_error(func, "DuplicateLayerName", f"Layer names must be unique; '{dup[0]}' is "
+                    f"used more than once.")
+    return out
+
+
+def check_layer_array(layers, func):
+    """Validate the structure of a layer array; returns a LayerArray of copies."""
+    layers = layer_list(layers, func)
     if not isinstance(layers[0], SequenceInputLayer):
         raise_error(func, "MissingInputLayer",
                     "The first layer must be a sequenceInputLayer; got a "
@@ -110,14 +128,7 @@ def check_layer_array(layers, func):
         if getattr(layer, "is_output", False) or isinstance(layer, SequenceInputLayer):
             raise_error(func, "InvalidLayers",
                         f"Layer {i} ({layer.type_name()}) may only be the first or last layer.")
-    out = LayerArray(layer.copy() for layer in layers)
-    assign_default_names(out)
-    names = [layer.Name for layer in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise_error(func, "DuplicateLayerName", f"Layer names must be unique; '{dup[0]}' is "
-                    f"used more than once.")
-    return out
+    return named_copies(layers, func)
 
 
 class SeriesNetwork:

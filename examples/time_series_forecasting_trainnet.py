@@ -174,7 +174,8 @@ def main(max_epochs=200, n=300, plot_path=None, verbose=False):
 
     if plot_path:
         _plot(X, open_loop, closed_loop, plot_path)
-    return mean_rmse, open_rmse, closed_loop
+    return {"mean_rmse": mean_rmse, "open_rmse": open_rmse, "open_loop": open_loop,
+            "closed_loop": closed_loop, "net": resetState(net), "X": X}
 
 
 def _plot(X, open_loop, closed_loop, path):
@@ -202,7 +203,7 @@ if __name__ == "__main__":
     parser.add_argument("--verbose", action="store_true")
     a = parser.parse_args()
     t0 = time.perf_counter()
-    mean_rmse, open_rmse, _ = main(a.epochs, plot_path=a.plot, verbose=a.verbose)
-    print(f"mean test RMSE (one step ahead, normalized) = {mean_rmse:.4f}")
-    print(f"open-loop RMSE (test observation 2) = {open_rmse:.4f}   "
+    out = main(a.epochs, plot_path=a.plot, verbose=a.verbose)
+    print(f"mean test RMSE (one step ahead, normalized) = {out['mean_rmse']:.4f}")
+    print(f"open-loop RMSE (test observation 2) = {out['open_rmse']:.4f}   "
           f"({time.perf_counter() - t0:.1f} s)")
