@@ -95,7 +95,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         else:
             graph = Graph.chain(_check_layers(layers, "dlnetwork"))
         if opts["OutputNames"] is not None:
-            graph = _with_outputs(graph, opts["OutputNames"])
+            graph = graph.with_outputs(opts["OutputNames"], "dlnetwork")
         object.__setattr__(self, "_graph", graph)
         object.__setattr__(self, "_pending", None)
         object.__setattr__(self, "Initialized", False)
@@ -221,7 +221,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         return reset_state_dl(self)
 
     def time_output(self):
-        return all(layer.keeps_time() for layer in self._graph.layers)
+        return self._graph.keeps_time()
 
     def input_size(self):
         return self._graph.layers[self._graph.inputs[0]].InputSize
@@ -272,16 +272,6 @@ def _check_layers(layers, func):
                         f"Layer {i} is an input layer; in a series array only the first "
                         f"layer may be one. Use layerGraph for several inputs.")
     return list(named_copies(layers, func))
-
-
-def _with_outputs(graph, names):
-    names = [names] if isinstance(names, str) else list(names)
-    index = {layer.Name: i for i, layer in enumerate(graph.layers)}
-    missing = [n for n in names if n not in index]
-    if missing:
-        raise_error("dlnetwork", "InvalidOutputNames",
-                    f"OutputNames names no layer of the network: {missing[0]!r}.")
-    return Graph(graph.layers, graph.sources, [index[n] for n in names])
 
 
 def _initialize_in_place(net, func):
@@ -407,6 +397,8 @@ def _run(net, X, args, kwargs, training, func, nargout):
                     "The network is not initialized; call net = initialize(net) first.")
     opts = parse_name_value(func, args, kwargs, _PREDICT_OPTIONS)
     graph = net._graph
+    if opts["Outputs"] is not None:
+        graph = graph.with_outputs(opts["Outputs"], func)
     inputs, fmt = [], None
     for k, i in enumerate(graph.inputs):
         layer = graph.layers[i]
@@ -424,8 +416,8 @@ def _run(net, X, args, kwargs, training, func, nargout):
         if err.identifier.endswith(":IncorrectNetworkState"):
             raise as_called_from(err, func) from None
         raise
-    time_out = net.time_output()
-    ys = [from_tbc(y, fmt, time_out and y.ndim == 3) for y in ys]
+    ys = [from_tbc(y, fmt, graph.keeps_time(o) and y.ndim == 3)
+          for y, o in zip(ys, graph.outputs)]
     return outputs(ys + [state_table(graph, final)], nargout, func)
 
 

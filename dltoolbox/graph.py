@@ -59,7 +59,7 @@ class Graph:
         self.outputs = list(outputs)
         self.inputs = [i for i, s in enumerate(self.sources) if s is None]
         self.order = topological_order(self.layers, self.sources, func)
-        self.is_chain = (self.order == list(range(len(self.layers)))
+        self.is_chain = (bool(self.layers) and self.order == list(range(len(self.layers)))
                          and self.sources[0] is None
                          and all(self.sources[i] == (i - 1,) for i in range(1, len(layers)))
                          and self.outputs == [len(layers) - 1])
@@ -68,6 +68,31 @@ class Graph:
     def chain(cls, layers):
         n = len(layers)
         return cls(layers, [None] + [(i - 1,) for i in range(1, n)], [n - 1])
+
+    def keeps_time(self, i=None):
+        """True when the output of layer ``i`` (default: the first network output) still
+        has a time dimension: no layer on the way to it drops time."""
+        i = self.outputs[0] if i is None else i
+        seen, todo = set(), [i]
+        while todo:
+            k = todo.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            if not self.layers[k].keeps_time():
+                return False
+            todo.extend(self.sources[k] or ())
+        return True
+
+    def with_outputs(self, names, func):
+        """The same graph with other output layers (MATLAB's ``Outputs`` option)."""
+        names = [names] if isinstance(names, str) else list(names)
+        index = {layer.Name: i for i, layer in enumerate(self.layers)}
+        missing = [n for n in names if n not in index]
+        if missing:
+            raise_error(func, "UnknownLayer",
+                        f"Outputs names no layer of the network: {missing[0]!r}.")
+        return Graph(self.layers, self.sources, [index[n] for n in names], func)
 
     def with_layers(self, layers):
         """The same connections over other layer objects (copies with new values)."""

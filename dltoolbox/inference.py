@@ -121,7 +121,7 @@ def predict_batches(graph, seqs, opts, func):
     seqmod.check_features(seqs, layer.InputSize, func, layer.Name,
                           min_length=layer.MinLength)
     mode, direction = opts["SequenceLength"], opts["SequencePaddingDirection"]
-    time_out = all(x.keeps_time() for x in graph.layers)
+    time_out = graph.keeps_time()
     results = []
     for idx in seqmod.mini_batches(len(seqs), opts["MiniBatchSize"], keep_last=True):
         batch = [seqs[i] for i in idx]
@@ -175,6 +175,10 @@ def _predict_all(net, X, args, kwargs, func):
     _check_dlnetwork(net, func)
     opts = parse_name_value(func, args, kwargs, _OPTIONS)
     graph = net._graph
+    if opts["Outputs"] is not None:
+        if not isinstance(opts["Outputs"], str) and len(opts["Outputs"]) != 1:
+            raise_error(func, "NotSupported", "Outputs takes one layer name so far.")
+        graph = graph.with_outputs(opts["Outputs"], func)
     layer = graph.layers[graph.inputs[0]]
     seqs, _ = read_sequences(X, opts["InputDataFormats"], layer.InputSize, func)
     out, time_out = predict_batches(graph, seqs, opts, func)
@@ -189,7 +193,8 @@ def minibatchpredict(net, X, *args, **kwargs):
     sequence-to-sequence ones a padded T-by-K-by-N array (``UniformOutput=True``, the
     default; padding as SequencePaddingDirection) or a list of T_i-by-K arrays
     (``UniformOutput=False``). Options: MiniBatchSize (128), SequenceLength,
-    SequencePaddingValue, SequencePaddingDirection, InputDataFormats, UniformOutput.
+    SequencePaddingValue, SequencePaddingDirection, InputDataFormats, UniformOutput,
+    Outputs (one layer name: that layer's activations, what ``activations`` gave).
 
     >>> import numpy as np
     >>> from dltoolbox import dlnetwork, sequenceInputLayer, lstmLayer, fullyConnectedLayer

@@ -210,3 +210,20 @@ def test_the_input_layers_are_not_shared():
     layers = [sequenceInputLayer(2), fullyConnectedLayer(1)]
     dlnetwork(layers)
     assert layers[1].Weights is None and layers[1].Name == ""
+
+
+def test_outputs_option_and_empty_network():
+    rng(6)
+    net = dlnetwork([sequenceInputLayer(2), lstmLayer(3, Name="l"), fullyConnectedLayer(1)])
+    X = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
+    h = predict(net, X, Outputs="l")
+    ref = net.Layers[1].forward(X[:, None, :])[0][:, 0, :]
+    np.testing.assert_allclose(h, ref, atol=1e-6)
+    from dltoolbox import minibatchpredict
+    np.testing.assert_allclose(minibatchpredict(net, [X], Outputs="l")[:, :, 0], ref,
+                               atol=1e-6)
+    with pytest.raises(DLToolboxError) as err:
+        predict(net, X, Outputs="nope")
+    assert err.value.identifier == "dltoolbox:predict:UnknownLayer"
+    empty = dlnetwork()
+    assert "Layers: [0×1 nnet.cnn.layer.Layer]" in repr(empty) and not empty.Initialized

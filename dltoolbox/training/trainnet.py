@@ -222,7 +222,7 @@ def _network(net, func):
 
 def _targets(T, seqs, graph, kind, fmt, k, func, arg="T"):
     """prepare_targets's description of trainnet's targets (time by channel)."""
-    time_out = all(x.keeps_time() for x in graph.layers)
+    time_out = graph.keeps_time()
     if kind == "index":
         codes = np.asarray(T).ravel() if not isinstance(T, list) else None
         if codes is None or codes.dtype.kind not in "iuf" or (codes < 1).any() or \
@@ -389,7 +389,7 @@ def _validation(opts, first, graph, kind, k, tg, func):
                               "ValidationData")
     seqmod.check_features(vseqs, first.InputSize, func, first.Name, "ValidationData",
                           first.MinLength)
-    time_out = all(x.keeps_time() for x in graph.layers)
+    time_out = graph.keeps_time()
     if kind == "index":
         tv = Categorical(np.asarray(tv).astype(int).ravel() - 1,
                          [str(i) for i in range(1, k + 1)])
