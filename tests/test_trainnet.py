@@ -248,3 +248,35 @@ def test_mse_has_no_half_and_metrics_by_hand():
     # per class F1: 1, 2/3, 2/3
     assert fscore(scores, onehot) == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
     assert auc(scores, onehot) == pytest.approx(1.0)
+
+
+def test_sequence_labels_index_and_binary_targets():
+    from dltoolbox import sigmoidLayer, testnet
+    g = np.random.default_rng(0)
+    X = [g.standard_normal((int(g.integers(5, 9)), 2)) for _ in range(12)]
+    T = [categorical(np.where(x[:, 0] > 0, "p", "n")) for x in X]
+    rng(0)
+    net, info = trainnet(X, T, [sequenceInputLayer(2), lstmLayer(5), fullyConnectedLayer(2),
+                                softmaxLayer()], "crossentropy",
+                         trainingOptions("adam", MaxEpochs=30, MiniBatchSize=4,
+                                         InitialLearnRate=0.05, Verbose=False,
+                                         Metrics="accuracy", ValidationData=(X[:4], T[:4])),
+                         nargout=2)
+    assert testnet(net, X, T, "accuracy") >= 90
+    # OutputNetwork "auto" with validation data: the best validation iteration
+    best = int(np.argmin(info.ValidationHistory.Loss))
+    assert info.OutputNetworkIteration == info.ValidationHistory.Iteration[best]
+    Xs = [g.standard_normal((6, 2)) for _ in range(12)]
+    net = trainnet(Xs, np.array([1, 2, 3] * 4), layers(c=2, h=4, k=3), "index-crossentropy",
+                   trainingOptions("adam", MaxEpochs=1, MiniBatchSize=4, Verbose=False))
+    assert net.Learnables.Value[-1].shape == (3, 1)
+    with pytest.raises(DLToolboxError) as err:
+        trainnet(Xs, np.array([1, 2, 4] * 4), layers(c=2, h=4, k=3), "index-crossentropy",
+                 trainingOptions("adam", MaxEpochs=1, Verbose=False))
+    assert err.value.identifier == "dltoolbox:trainnet:InvalidTargets"
+    tb = np.array([x[:, 0].mean() > 0 for x in Xs], dtype=float).reshape(-1, 1)
+    _, info = trainnet(Xs, tb, [sequenceInputLayer(2), lstmLayer(4, OutputMode="last"),
+                                fullyConnectedLayer(1), sigmoidLayer()], "binary-crossentropy",
+                       trainingOptions("adam", MaxEpochs=20, MiniBatchSize=4, Verbose=False,
+                                       Metrics=["accuracy", "auc"]), nargout=2)
+    assert info.TrainingHistory.Loss[-1] < info.TrainingHistory.Loss[0]

@@ -203,6 +203,8 @@ class TrainingOptions:
             if name == "ValidationData" and value is not None:
                 value = _ValidationSummary(value)
             rows.append((name, value))
+        # trainnet-only options appear once set, so that legacy displays stay as they were
+        rows += [(name, self._values[name]) for name in TRAINNET_ONLY if name in self._given]
         return rows
 
     def __repr__(self):
