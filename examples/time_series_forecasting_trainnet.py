@@ -5,8 +5,8 @@ line by line (reference r2 §5.6).
 The page loads WaveformData (2000 synthetic three-channel waveforms of varying length),
 which is not available here; ``waveform_data`` below generates a set of the same kind
 (sums of sine, square, sawtooth and triangle waves with random periods, amplitudes and
-phases, plus noise; T_i-by-3 sequences), 200 of them by default so that the example
-trains in a minute on a CPU. MATLAB lines are kept as comments; plots are optional.
+phases, plus noise; T_i-by-3 sequences), 100 of them by default so that the example
+trains in minutes on a CPU. MATLAB lines are kept as comments; plots are optional.
 
 Run:  python examples/time_series_forecasting_trainnet.py [--epochs N] [--plot f.png]
 """
@@ -40,7 +40,7 @@ def waveform_data(n=300, seed=0):
     return data
 
 
-def main(max_epochs=200, n=200, plot_path=None, verbose=False):
+def main(max_epochs=200, n=100, plot_path=None, verbose=False):
     rng(0)
     # load WaveformData
     data = waveform_data(n)

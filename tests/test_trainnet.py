@@ -280,3 +280,16 @@ def test_sequence_labels_index_and_binary_targets():
                        trainingOptions("adam", MaxEpochs=20, MiniBatchSize=4, Verbose=False,
                                        Metrics=["accuracy", "auc"]), nargout=2)
     assert info.TrainingHistory.Loss[-1] < info.TrainingHistory.Loss[0]
+
+
+def test_training_progress_plot(monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    X, T = data(8)
+    out = io.StringIO()
+    trainnet(X, T, layers(), "crossentropy",
+             trainingOptions("adam", MaxEpochs=1, MiniBatchSize=4, Verbose=False,
+                             Plots="training-progress", Metrics="accuracy"), stream=out)
+    path = out.getvalue().strip().rsplit(" ", 1)[-1]
+    assert out.getvalue().startswith("Training progress plot saved to ") and \
+        path.endswith(".png")
