@@ -90,7 +90,7 @@ def _check_schedule(value, func, name):
 def _check_metrics(value, func, name):
     if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
         return None
-    items = [value] if isinstance(value, str) or callable(value) else list(value)
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
     out = []
     for item in items:
         if isinstance(item, str):
