@@ -72,6 +72,40 @@ __all__ += [
     "NetworkAnalysis",
 ]
 
+from .dlnetwork import dlnetwork, forward, initialize, summary  # noqa: E402
+from .table import Table  # noqa: E402
+
+__all__ += ["dlnetwork", "initialize", "forward", "summary", "Table"]
+
+from .inference import minibatchpredict, scores2label, testnet  # noqa: E402
+from .training.schedules import (  # noqa: E402
+    cosineLearnRate,
+    cyclicalLearnRate,
+    exponentialLearnRate,
+    piecewiseLearnRate,
+    polynomialLearnRate,
+    warmupLearnRate,
+)
+from .training.trainnet import TrainingInfo, trainnet  # noqa: E402
+
+__all__ += ["minibatchpredict", "scores2label", "testnet", "trainnet", "TrainingInfo",
+            "piecewiseLearnRate", "warmupLearnRate", "polynomialLearnRate",
+            "exponentialLearnRate", "cosineLearnRate", "cyclicalLearnRate"]
+
+from .layer_graph import (  # noqa: E402
+    LayerGraph,
+    addLayers,
+    connectLayers,
+    disconnectLayers,
+    layerGraph,
+    removeLayers,
+    replaceLayer,
+)
+from .layers import additionLayer, concatenationLayer, multiplicationLayer  # noqa: E402
+
+__all__ += ["LayerGraph", "layerGraph", "addLayers", "connectLayers", "disconnectLayers",
+            "removeLayers", "replaceLayer", "additionLayer", "concatenationLayer",
+            "multiplicationLayer"]
 
 def _name_call_errors():
     """Every public function answers a call with too few, too many or unknown arguments

@@ -270,7 +270,46 @@ def good_calls(tmp):
         "importNetworkFromONNX": ((onnx_path,), {}),
         "importONNXNetwork": ((onnx_path,), {"OutputLayerType": "regression"}),
     }
+    table.update(_current_api_calls(X, c))
     return table
+
+
+def _current_api_calls(X, c):
+    """Good calls of the dlnetwork-era names (sequences are T-by-C there)."""
+    def dl_layers():
+        return [sequenceInputLayer(2), dltoolbox.lstmLayer(2, OutputMode='last'),
+                fullyConnectedLayer(2), softmaxLayer()]
+    net = dltoolbox.dlnetwork(dl_layers())
+    XT = [x.T for x in X]
+
+    def graph(connected=True):
+        g = dltoolbox.layerGraph([sequenceInputLayer(2, Name='in')])
+        g = dltoolbox.addLayers(g, dltoolbox.reluLayer(Name='r'))
+        return dltoolbox.connectLayers(g, 'in', 'r') if connected else g
+    return {
+        "dlnetwork": ((dl_layers(),), {}),
+        "initialize": ((dltoolbox.dlnetwork(dl_layers(), Initialize=False),), {}),
+        "forward": ((net, XT[0]), {}), "summary": ((net,), {}),
+        "Table": ((["A"], [[1.0]]), {}),
+        "minibatchpredict": ((net, XT), {}),
+        "scores2label": ((np.array([[0.1, 0.9]]), ['a', 'b']), {}),
+        "testnet": ((net, XT, c, "accuracy"), {}),
+        "trainnet": ((XT, c, dl_layers(), "crossentropy",
+                      trainingOptions('adam', MaxEpochs=1, MiniBatchSize=2, Verbose=False)),
+                     {}),
+        "TrainingInfo": ((None, None, "", 0), {}),
+        "piecewiseLearnRate": ((), {}), "warmupLearnRate": ((), {}),
+        "polynomialLearnRate": ((), {}), "exponentialLearnRate": ((), {}),
+        "cosineLearnRate": ((), {}), "cyclicalLearnRate": ((), {}),
+        "LayerGraph": ((), {}), "layerGraph": ((dl_layers(),), {}),
+        "addLayers": ((graph(False), dltoolbox.tanhLayer(Name='t')), {}),
+        "connectLayers": ((graph(False), 'in', 'r'), {}),
+        "disconnectLayers": ((graph(), 'in', 'r'), {}),
+        "removeLayers": ((graph(), 'r'), {}),
+        "replaceLayer": ((graph(), 'r', dltoolbox.tanhLayer(Name='t')), {}),
+        "additionLayer": ((2,), {}), "concatenationLayer": ((1, 2), {}),
+        "multiplicationLayer": ((2,), {}),
+    }
 
 
 EXCEPTIONS = {"DLToolboxError", "DLValueError", "DLTypeError"}

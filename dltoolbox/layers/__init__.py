@@ -1,11 +1,13 @@
 """Layers: one file per layer, each a constructor with MATLAB's name plus its class."""
 
 from ._base import Layer
+from .addition import AdditionLayer, additionLayer
 from .average_pooling1d import AveragePooling1DLayer, averagePooling1dLayer
 from .batch_normalization import BatchNormalizationLayer, batchNormalizationLayer
 from .bilstm import BiLSTMLayer, bilstmLayer
 from .classification import ClassificationOutputLayer, classificationLayer
 from .clipped_relu import ClippedReLULayer, clippedReluLayer
+from .concatenation import ConcatenationLayer, concatenationLayer
 from .convolution1d import Convolution1DLayer, convolution1dLayer
 from .dropout import DropoutLayer, dropoutLayer
 from .elu import ELULayer, eluLayer
@@ -19,6 +21,7 @@ from .layer_normalization import LayerNormalizationLayer, layerNormalizationLaye
 from .leaky_relu import LeakyReLULayer, leakyReluLayer
 from .lstm import LSTMLayer, lstmLayer
 from .max_pooling1d import MaxPooling1DLayer, maxPooling1dLayer
+from .multiplication import MultiplicationLayer, multiplicationLayer
 from .regression import RegressionOutputLayer, regressionLayer
 from .relu import ReLULayer, reluLayer
 from .sequence_input import SequenceInputLayer, sequenceInputLayer
@@ -42,3 +45,5 @@ __all__ += ["Convolution1DLayer", "convolution1dLayer", "MaxPooling1DLayer",
             "maxPooling1dLayer", "AveragePooling1DLayer", "averagePooling1dLayer",
             "GlobalMaxPooling1DLayer", "globalMaxPooling1dLayer", "GlobalAveragePooling1DLayer",
             "globalAveragePooling1dLayer", "FlattenLayer", "flattenLayer"]
+__all__ += ["AdditionLayer", "additionLayer", "ConcatenationLayer", "concatenationLayer",
+            "MultiplicationLayer", "multiplicationLayer"]

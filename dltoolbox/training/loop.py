@@ -22,19 +22,18 @@ from .. import sequences as seqmod
 from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
+from ..graph import Graph
 from ..io import check_checkpoint_path, write_checkpoint
 from ..layers import ClassificationOutputLayer
 from ..network import (
     SeriesNetwork,
-    backprop_layers,
     check_layer_array,
     infer,
     outputs,
-    run_layers,
     time_output,
 )
 from . import parallel, progress
-from .options import TrainingOptions
+from .options import TrainingOptions, check_legacy_options
 from .solvers import Solver
 from .statistics import population_statistics
 
@@ -218,8 +217,9 @@ class _Run:
     gradient buffer ``grad``.
     """
 
-    def __init__(self, layers, opts, xp, extra=0):
+    def __init__(self, layers, opts, xp, graph=None, extra=0):
         self.layers = layers
+        self.graph = graph or Graph.chain(layers)
         self.opts = opts
         self.xp = xp
         keys = [(i, name) for i, layer in enumerate(layers) for name in layer.learnable_names()]
@@ -286,6 +286,10 @@ class _Run:
             layer.learnables_changed()
 
     def host_network(self):
+        return SeriesNetwork(self.host_layers())
+
+    def host_layers(self):
+        """Copies of the layers holding read-only host copies of the learnables."""
         layers = []
         for layer in self.layers:
             layer = layer.copy()
@@ -295,7 +299,7 @@ class _Run:
                 object.__setattr__(layer, name, value)
             layer.learnables_changed()
             layers.append(layer)
-        return SeriesNetwork(layers)
+        return layers
 
 
 def _check_inputs(X, Y, layers, options, func):
@@ -303,6 +307,7 @@ def _check_inputs(X, Y, layers, options, func):
         raise_error(func, "InvalidOptions",
                     f"'options' must be created by trainingOptions, got "
                     f"{type(options).__name__}.", "type")
+    check_legacy_options(options, func)
     arr = check_layer_array(layers, func)
     seqs, single = seqmod.to_sequences(X, func, "X", channels=arr[0].InputSize)
     seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
@@ -542,7 +547,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     _set_up_layers(arr, seqs, tg, opts, func, stream)
     if val is not None:
         _align_classes(val[1], tg)
-    run = _Run(arr, opts, xp, parallel.extra_size(arr) if par else 0)
+    run = _Run(arr, opts, xp, extra=parallel.extra_size(arr) if par else 0)
     if opts.CheckpointPath:     # named errors now, not after the iterations have run
         write_checkpoint(None, run.host_network(), func)
     if par is not None:
@@ -557,76 +562,10 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                                   val[1], opts)
         return validation_metrics(SeriesNetwork(run.layers), val[0], val[1], opts)
 
-    iteration = epoch = 0
-    best = (np.inf, None, 0)       # (validation loss, snapshot, iteration)
-    last_val = (np.nan, np.nan)
-    bad_validations = 0
-    stop_reason = "Max epochs completed."
-    states = None
-    checkpoints = bool(opts.CheckpointPath)
-    for event in _schedule(opts, seqs, tg, xp, par):
-        if event[0] == "end":
-            if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
-                    event[1] % opts.CheckpointFrequency == 0:
-                _checkpoint(run, opts.CheckpointPath, iteration)
-            continue
-        _, epoch, rate, Xc, Tc, first = event
-        if par is not None:     # forward, backward and the allreduce on every worker
-            loss, metric, states = par.iteration_step(
-                run, Xc, Tc, first, states, iteration + 1,
-                lambda Yp, Tc: _check_output_length(Yp, Tc, tg, func))
-        else:
-            try:
-                Yp, backs, states = run_layers(run.layers, Xc, True,
-                                               None if first else states)
-            except DLToolboxError as err:
-                if err.identifier.endswith(":IncorrectNetworkState"):
-                    raise as_called_from(err, func) from None
-                raise
-            _check_output_length(Yp, Tc, tg, func)
-            loss, dY, metric = run.layers[-1].loss(Yp, Tc)
-        if not math.isfinite(loss):
-            stop_reason = "Training loss is NaN or Inf."
-            warnings.warn(f"trainNetwork: the training loss became {loss} at iteration "
-                          f"{iteration + 1}; training stopped and the network of iteration "
-                          f"{iteration} is returned.", stacklevel=2)
-            if iteration > 0:
-                run.restore(run.previous)
-            break
-        iteration += 1
-        grads = None if par is not None else backprop_layers(backs, dY, run.grad_out)[1]
-        run.step(grads, rate)
-        validation = None
-        if val is not None and (iteration == 1 or iteration % opts.ValidationFrequency == 0):
-            validation = last_val = validate()
-            if validation[0] < best[0]:
-                best = (validation[0], run.snapshot() if opts.OutputNetwork ==
-                        "best-validation-loss" else None, iteration)
-                bad_validations = 0
-            else:
-                bad_validations += 1
-        stop = report.record(epoch, iteration, loss, metric, rate, validation)
-        if par is not None and par.has_output_fcn:
-            stop = par.decide(stop)
-        if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
-                iteration % opts.CheckpointFrequency == 0:
-            _checkpoint(run, opts.CheckpointPath, iteration)
-        if stop:
-            stop_reason = "Stopped by OutputFcn."
-            break
-        if validation is not None and bad_validations >= opts.ValidationPatience:
-            stop_reason = "Met validation criterion."
-            break
-
-    if val is not None and report.pending and not report.pending[-1]:
-        vl, vm = last_val = validate()        # the final iteration is always validated
-        report.set_last_validation(vl, vm)
-        if vl < best[0]:
-            best = (vl, run.snapshot() if opts.OutputNetwork == "best-validation-loss"
-                    else None, iteration)
-    report.finish(stop_reason, epoch, iteration)
-    if par is not None:
-        par.finish(run)
+    stop_reason, epoch, iteration, best, last_val = run_engine(
+        run, _schedule(opts, seqs, tg, xp, par), run.layers[-1].loss, report,
+        validate if val is not None else None, opts, func, tg["seq"],
+        keep_best=opts.OutputNetwork == "best-validation-loss", par=par)
 
     info = report.info
     out_iteration, final_val = iteration, last_val
@@ -645,15 +584,101 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     return outputs((run.host_network(), info), nargout, func)
 
 
-def _check_output_length(Yp, Tc, tg, func):
-    if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
+def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, keep_best,
+               par=None):
+    """The iteration loop that trainNetwork and trainnet share: forward through
+    ``run.graph``, ``loss_of(Y, T)`` -> (loss, dL/dY, training metric), backward, the
+    solver step (``run.step``: the one place that refreshes the layers' derived weights),
+    validation every ValidationFrequency iterations (``validate()`` -> (objective, ...),
+    lower is better), checkpoints, OutputFcn / patience stops; the final iteration is
+    always validated. ``report`` prints and records (its own table per front end).
+
+    ``par`` (training/parallel.py): the forward, loss and backward run on every worker's
+    part of the mini-batch and one allreduce combines them; only the client reports.
+
+    Returns (stop reason, epoch, iteration, (best objective, snapshot, iteration), last
+    validation).
+    """
+    iteration = epoch = 0
+    best = (np.inf, None, 0)       # (validation loss, snapshot, iteration)
+    last_val = (np.nan, np.nan)
+    bad_validations = 0
+    stop_reason = "Max epochs completed."
+    states = None
+    checkpoints = bool(opts.CheckpointPath)
+    for event in events:
+        if event[0] == "end":
+            if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
+                    event[1] % opts.CheckpointFrequency == 0:
+                _checkpoint(run, opts.CheckpointPath, iteration)
+            continue
+        _, epoch, rate, Xc, Tc, first = event
+        if par is not None:     # forward, backward and the allreduce on every worker
+            loss, metric, states = par.iteration_step(
+                run, Xc, Tc, first, states, iteration + 1,
+                lambda Yp, Tc: _check_output_length(Yp, Tc, seq_targets, func))
+        else:
+            try:
+                ys, backs, states = run.graph.forward([Xc], True, None if first else states)
+            except DLToolboxError as err:
+                if err.identifier.endswith(":IncorrectNetworkState"):
+                    raise as_called_from(err, func) from None
+                raise
+            Yp = ys[0]
+            _check_output_length(Yp, Tc, seq_targets, func)
+            loss, dY, metric = loss_of(Yp, Tc)
+        if not math.isfinite(loss):
+            stop_reason = "Training loss is NaN or Inf."
+            warnings.warn(f"{func}: the training loss became {loss} at iteration "
+                          f"{iteration + 1}; training stopped and the network of iteration "
+                          f"{iteration} is returned.", stacklevel=3)
+            if iteration > 0:
+                run.restore(run.previous)
+            break
+        iteration += 1
+        grads = None if par is not None else run.graph.backward(backs, [dY], run.grad_out)[1]
+        run.step(grads, rate)
+        validation = None
+        if validate is not None and (iteration == 1 or
+                                     iteration % opts.ValidationFrequency == 0):
+            validation = last_val = validate()
+            if validation[0] < best[0]:
+                best = (validation[0], run.snapshot() if keep_best else None, iteration)
+                bad_validations = 0
+            else:
+                bad_validations += 1
+        stop = report.record(epoch, iteration, loss, metric, rate, validation)
+        if par is not None and par.has_output_fcn:
+            stop = par.decide(stop)
+        if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
+                iteration % opts.CheckpointFrequency == 0:
+            _checkpoint(run, opts.CheckpointPath, iteration)
+        if stop:
+            stop_reason = "Stopped by OutputFcn."
+            break
+        if validation is not None and bad_validations >= opts.ValidationPatience:
+            stop_reason = "Met validation criterion."
+            break
+
+    if validate is not None and report.pending and not report.pending[-1]:
+        last_val = validate()        # the final iteration is always validated
+        report.set_last_validation(*last_val)
+        if last_val[0] < best[0]:
+            best = (last_val[0], run.snapshot() if keep_best else None, iteration)
+    report.finish(stop_reason, epoch, iteration)
+    if par is not None:
+        par.finish(run)
+    return stop_reason, epoch, iteration, best, last_val
+
+
+def _check_output_length(Yp, Tc, seq_targets, func):
+    if seq_targets and Yp.shape[0] != Tc.shape[0]:
         raise_error(func, "OutputLengthMismatch",
                     f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
                     f"input time steps, so its outputs cannot be compared with the "
                     f"responses step by step. For sequence-to-sequence networks use "
                     f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
                     f"layers.")
-
 
 def _validation_data(opts, arr, func):
     """(sequences, targets) of ValidationData, checked like the training data, or None."""
