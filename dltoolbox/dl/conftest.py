@@ -1,0 +1,13 @@
+"""Doctest names for dltoolbox.dl: the package's public functions and numpy as np."""
+
+import numpy as np
+import pytest
+
+from dltoolbox import dl
+
+
+@pytest.fixture(autouse=True)
+def _dl_names(doctest_namespace):
+    doctest_namespace["np"] = np
+    for name in dl.__all__:
+        doctest_namespace[name] = getattr(dl, name)
