@@ -68,3 +68,8 @@ __all__ += [
     "globalAveragePooling1dLayer", "flattenLayer", "activations", "analyzeNetwork",
     "NetworkAnalysis",
 ]
+
+from .dlnetwork import dlnetwork, forward, initialize, summary  # noqa: E402
+from .table import Table  # noqa: E402
+
+__all__ += ["dlnetwork", "initialize", "forward", "summary", "Table"]

@@ -18,6 +18,7 @@ from ._validate import check_one_of, check_positive_integer, describe
 from .backend import cupy_or_none, resolve_environment, to_host
 from .categorical import Categorical
 from .errors import DLToolboxError, as_called_from, raise_error
+from .graph import backprop_layers, run_layers  # noqa: F401 - re-exported
 from .layer_array import LayerArray
 from .layers import (
     ClassificationOutputLayer,
@@ -50,30 +51,7 @@ def outputs(values, nargout, func):
                 f"nargout must be an integer from 1 to {len(values)}, got {nargout!r}.")
 
 
-# -- running layers ---------------------------------------------------------------------
-def run_layers(layers, X, training=False, states=None):
-    """Forward through ``layers``; returns (Y, backprops, final recurrent states)."""
-    backs = []
-    final = {}
-    for i, layer in enumerate(layers):
-        X, back, new_state = layer.forward(X, training, None if states is None
-                                           else states.get(i))
-        backs.append(back)
-        if new_state is not None:
-            final[i] = new_state
-    return X, backs, final
-
-
-def backprop_layers(backs, dY, out=None):
-    """Backward through the layers; returns (dX, {layer index: grads}). ``out``: {layer
-    index: {name: array}}, arrays that receive those gradients."""
-    grads = {}
-    out = out or {}
-    for i in range(len(backs) - 1, -1, -1):
-        dY, g = backs[i](dY, out.get(i))
-        if g:
-            grads[i] = g
-    return dY, grads
+# -- running layers: the executor (graph.py) ---------------------------------------
 
 
 def output_length(layers, t):
@@ -347,8 +325,11 @@ def _infer_one(net, X, func):
     return (x.T.copy() if time_out else x.copy()), True, states
 
 
-def predict(net, X, *args, **kwargs):
+def predict(net, X, *args, nargout=1, **kwargs):
     """Predict responses or class scores (MATLAB ``predict``).
+
+    On a dlnetwork (dlnetwork.py) X is time by channel by default and
+    ``Y, state = predict(net, X, nargout=2)`` also returns the updated state table.
 
     X is a list of C-by-T arrays (a cell array) or one C-by-T array. Returns N-by-K
     scores / N-by-R responses for sequence-to-one networks, a list of K-by-T_i arrays for
@@ -365,6 +346,11 @@ def predict(net, X, *args, **kwargs):
     >>> predict(net, np.zeros((2, 5)), 'MiniBatchSize', 1).shape
     (1, 5)
     """
+    if hasattr(net, "_dl_run"):
+        return net._dl_run(X, args, kwargs, False, "predict", nargout)
+    if nargout != 1:
+        raise_error("predict", "TooManyOutputs", "predict on a SeriesNetwork has one "
+                    "output; use predictAndUpdateState for the state.")
     opts = parse_name_value("predict", args, kwargs, PREDICT_OPTIONS)
     return infer(net, X, opts, "predict")[0]
 
@@ -429,6 +415,8 @@ def resetState(net):  # noqa: N802 - MATLAB name
 
     >>> # net = resetState(net)
     """
+    if hasattr(net, "_dl_reset"):
+        return net._dl_reset()
     _check_net(net, "resetState")
     layers = list(net.Layers)
     for i in net.recurrent_indices():

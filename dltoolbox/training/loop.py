@@ -21,19 +21,18 @@ from .. import sequences as seqmod
 from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
+from ..graph import Graph
 from ..io import save
 from ..layers import ClassificationOutputLayer
 from ..network import (
     SeriesNetwork,
-    backprop_layers,
     check_layer_array,
     infer,
     outputs,
-    run_layers,
     time_output,
 )
 from . import progress
-from .options import TrainingOptions
+from .options import TrainingOptions, check_legacy_options
 from .solvers import Solver
 from .statistics import population_statistics
 
@@ -189,8 +188,9 @@ class _Run:
     gradient buffer ``grad``.
     """
 
-    def __init__(self, layers, opts, xp):
+    def __init__(self, layers, opts, xp, graph=None):
         self.layers = layers
+        self.graph = graph or Graph.chain(layers)
         self.opts = opts
         self.xp = xp
         keys = [(i, name) for i, layer in enumerate(layers) for name in layer.learnable_names()]
@@ -248,6 +248,10 @@ class _Run:
             layer.learnables_changed()
 
     def host_network(self):
+        return SeriesNetwork(self.host_layers())
+
+    def host_layers(self):
+        """Copies of the layers holding read-only host copies of the learnables."""
         layers = []
         for layer in self.layers:
             layer = layer.copy()
@@ -257,7 +261,7 @@ class _Run:
                 object.__setattr__(layer, name, value)
             layer.learnables_changed()
             layers.append(layer)
-        return SeriesNetwork(layers)
+        return layers
 
 
 def _check_inputs(X, Y, layers, options, func):
@@ -265,6 +269,7 @@ def _check_inputs(X, Y, layers, options, func):
         raise_error(func, "InvalidOptions",
                     f"'options' must be created by trainingOptions, got "
                     f"{type(options).__name__}.", "type")
+    check_legacy_options(options, func)
     arr = check_layer_array(layers, func)
     seqs, single = seqmod.to_sequences(X, func, "X", channels=arr[0].InputSize)
     seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
@@ -462,72 +467,10 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     def validate():
         return validation_metrics(SeriesNetwork(run.layers), val[0], val[1], opts)
 
-    iteration = epoch = 0
-    best = (np.inf, None, 0)       # (validation loss, snapshot, iteration)
-    last_val = (np.nan, np.nan)
-    bad_validations = 0
-    stop_reason = "Max epochs completed."
-    states = None
-    checkpoints = bool(opts.CheckpointPath)
-    for event in _schedule(opts, seqs, tg, xp):
-        if event[0] == "end":
-            if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
-                    event[1] % opts.CheckpointFrequency == 0:
-                _checkpoint(run, opts.CheckpointPath, iteration)
-            continue
-        _, epoch, rate, Xc, Tc, first = event
-        try:
-            Yp, backs, states = run_layers(run.layers, Xc, True, None if first else states)
-        except DLToolboxError as err:
-            if err.identifier.endswith(":IncorrectNetworkState"):
-                raise as_called_from(err, func) from None
-            raise
-        if tg["seq"] and Yp.shape[0] != Tc.shape[0]:
-            raise_error(func, "OutputLengthMismatch",
-                        f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
-                        f"input time steps, so its outputs cannot be compared with the "
-                        f"responses step by step. For sequence-to-sequence networks use "
-                        f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
-                        f"layers.")
-        loss, dY, metric = run.layers[-1].loss(Yp, Tc)
-        if not math.isfinite(loss):
-            stop_reason = "Training loss is NaN or Inf."
-            warnings.warn(f"trainNetwork: the training loss became {loss} at iteration "
-                          f"{iteration + 1}; training stopped and the network of iteration "
-                          f"{iteration} is returned.", stacklevel=2)
-            if iteration > 0:
-                run.restore(run.previous)
-            break
-        iteration += 1
-        _, grads = backprop_layers(backs, dY, run.grad_out)
-        run.step(grads, rate)
-        validation = None
-        if val is not None and (iteration == 1 or iteration % opts.ValidationFrequency == 0):
-            validation = last_val = validate()
-            if validation[0] < best[0]:
-                best = (validation[0], run.snapshot() if opts.OutputNetwork ==
-                        "best-validation-loss" else None, iteration)
-                bad_validations = 0
-            else:
-                bad_validations += 1
-        stop = report.record(epoch, iteration, loss, metric, rate, validation)
-        if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
-                iteration % opts.CheckpointFrequency == 0:
-            _checkpoint(run, opts.CheckpointPath, iteration)
-        if stop:
-            stop_reason = "Stopped by OutputFcn."
-            break
-        if validation is not None and bad_validations >= opts.ValidationPatience:
-            stop_reason = "Met validation criterion."
-            break
-
-    if val is not None and report.pending and not report.pending[-1]:
-        vl, vm = last_val = validate()        # the final iteration is always validated
-        report.set_last_validation(vl, vm)
-        if vl < best[0]:
-            best = (vl, run.snapshot() if opts.OutputNetwork == "best-validation-loss"
-                    else None, iteration)
-    report.finish(stop_reason, epoch, iteration)
+    stop_reason, epoch, iteration, best, last_val = run_engine(
+        run, _schedule(opts, seqs, tg, xp), run.layers[-1].loss, report,
+        validate if val is not None else None, opts, func, tg["seq"],
+        keep_best=opts.OutputNetwork == "best-validation-loss")
 
     info = report.info
     out_iteration, final_val = iteration, last_val
@@ -545,6 +488,85 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     info.OutputNetworkIteration = out_iteration
     return outputs((run.host_network(), info), nargout, func)
 
+
+def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, keep_best):
+    """The iteration loop that trainNetwork and trainnet share: forward through
+    ``run.graph``, ``loss_of(Y, T)`` -> (loss, dL/dY, training metric), backward, the
+    solver step (``run.step``: the one place that refreshes the layers' derived weights),
+    validation every ValidationFrequency iterations (``validate()`` -> (objective, ...),
+    lower is better), checkpoints, OutputFcn / patience stops; the final iteration is
+    always validated. ``report`` prints and records (its own table per front end).
+
+    Returns (stop reason, epoch, iteration, (best objective, snapshot, iteration), last
+    validation).
+    """
+    iteration = epoch = 0
+    best = (np.inf, None, 0)       # (validation loss, snapshot, iteration)
+    last_val = (np.nan, np.nan)
+    bad_validations = 0
+    stop_reason = "Max epochs completed."
+    states = None
+    checkpoints = bool(opts.CheckpointPath)
+    for event in events:
+        if event[0] == "end":
+            if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
+                    event[1] % opts.CheckpointFrequency == 0:
+                _checkpoint(run, opts.CheckpointPath, iteration)
+            continue
+        _, epoch, rate, Xc, Tc, first = event
+        try:
+            ys, backs, states = run.graph.forward([Xc], True, None if first else states)
+        except DLToolboxError as err:
+            if err.identifier.endswith(":IncorrectNetworkState"):
+                raise as_called_from(err, func) from None
+            raise
+        Yp = ys[0]
+        if seq_targets and Yp.shape[0] != Tc.shape[0]:
+            raise_error(func, "OutputLengthMismatch",
+                        f"The network outputs {Yp.shape[0]} time steps for {Tc.shape[0]} "
+                        f"input time steps, so its outputs cannot be compared with the "
+                        f"responses step by step. For sequence-to-sequence networks use "
+                        f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
+                        f"layers.")
+        loss, dY, metric = loss_of(Yp, Tc)
+        if not math.isfinite(loss):
+            stop_reason = "Training loss is NaN or Inf."
+            warnings.warn(f"{func}: the training loss became {loss} at iteration "
+                          f"{iteration + 1}; training stopped and the network of iteration "
+                          f"{iteration} is returned.", stacklevel=3)
+            if iteration > 0:
+                run.restore(run.previous)
+            break
+        iteration += 1
+        _, grads = run.graph.backward(backs, [dY], run.grad_out)
+        run.step(grads, rate)
+        validation = None
+        if validate is not None and (iteration == 1 or
+                                     iteration % opts.ValidationFrequency == 0):
+            validation = last_val = validate()
+            if validation[0] < best[0]:
+                best = (validation[0], run.snapshot() if keep_best else None, iteration)
+                bad_validations = 0
+            else:
+                bad_validations += 1
+        stop = report.record(epoch, iteration, loss, metric, rate, validation)
+        if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
+                iteration % opts.CheckpointFrequency == 0:
+            _checkpoint(run, opts.CheckpointPath, iteration)
+        if stop:
+            stop_reason = "Stopped by OutputFcn."
+            break
+        if validation is not None and bad_validations >= opts.ValidationPatience:
+            stop_reason = "Met validation criterion."
+            break
+
+    if validate is not None and report.pending and not report.pending[-1]:
+        last_val = validate()        # the final iteration is always validated
+        report.set_last_validation(*last_val)
+        if last_val[0] < best[0]:
+            best = (last_val[0], run.snapshot() if keep_best else None, iteration)
+    report.finish(stop_reason, epoch, iteration)
+    return stop_reason, epoch, iteration, best, last_val
 
 def _validation_data(opts, arr, func):
     """(sequences, targets) of ValidationData, checked like the training data, or None."""

@@ -66,13 +66,69 @@ def _check_path(value, func, name):
     return check_text(value, func, name)
 
 
+_SCHEDULES = ("none", "piecewise", "warmup", "polynomial", "exponential", "cosine",
+              "cyclical")
+_METRICS = ("accuracy", "auc", "fscore", "precision", "recall", "rmse", "mape")
+# options that only trainnet uses (reference r2 §2.3); trainNetwork rejects them
+TRAINNET_ONLY = ("Metrics", "ObjectiveMetricName", "InputDataFormats", "TargetDataFormats")
+
+
+def _check_schedule(value, func, name):
+    if isinstance(value, str):
+        return check_one_of(*_SCHEDULES)(value, func, name)
+    if hasattr(value, "rate_factor") or callable(value):
+        return value                   # a schedule object (schedules.py) or a function
+    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "rate_factor")
+                                                          for v in value):
+        return tuple(value)
+    raise_error(func, f"Invalid{name}",
+                f"Invalid value for '{name}'. Expected one of {', '.join(_SCHEDULES)}, a "
+                f"schedule object (warmupLearnRate, ...) or an array of them, got "
+                f"{describe(value)}.", "type")
+
+
+def _check_metrics(value, func, name):
+    if value is None or (isinstance(value, (list, tuple)) and len(value) == 0):
+        return None
+    items = [value] if isinstance(value, str) or callable(value) else list(value)
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            key = item.lower()
+            if key not in _METRICS:
+                raise_error(func, "InvalidMetrics",
+                            f"Unknown metric '{item}'. Metrics must be among "
+                            f"{', '.join(_METRICS)} or function handles.")
+            out.append(key)
+        elif callable(item):
+            out.append(item)
+        else:
+            raise_error(func, "InvalidMetrics",
+                        f"Metrics must be metric names or function handles, got "
+                        f"{describe(item)}.", "type")
+    return tuple(out)
+
+
+def _check_formats(value, func, name):
+    if isinstance(value, str):
+        fmt = value.upper()
+        if fmt == "AUTO":
+            return "auto"
+        if fmt and not set(fmt) - set("SCBTU") and len(set(fmt)) == len(fmt) and "C" in fmt:
+            return fmt
+    raise_error(func, f"Invalid{name}",
+                f"Invalid value for '{name}'. Expected \"auto\" or a format such as \"TCB\" "
+                f"or \"CTB\" (letters S, C, B, T, U once each, C required), got "
+                f"{describe(value)}.")
+
+
 _OPTIONS = options_table(
     Option("Momentum", 0.9, check_scalar(0, 1)),
     Option("GradientDecayFactor", 0.9, check_scalar(0, 1, hi_open=True)),
     Option("SquaredGradientDecayFactor", 0.999, check_scalar(0, 1, hi_open=True)),
     Option("Epsilon", 1e-8, check_scalar(0, lo_open=True)),
     Option("InitialLearnRate", 0.01, check_scalar(0, lo_open=True)),
-    Option("LearnRateSchedule", "none", check_one_of("none", "piecewise")),
+    Option("LearnRateSchedule", "none", _check_schedule),
     Option("LearnRateDropFactor", 0.1, check_scalar(0, 1)),
     Option("LearnRateDropPeriod", 10, check_positive_integer()),
     Option("L2Regularization", 1e-4, check_scalar(0)),
@@ -99,12 +155,16 @@ _OPTIONS = options_table(
     Option("ResetInputNormalization", True, check_logical),
     Option("BatchNormalizationStatistics", "population", check_one_of("population", "moving")),
     Option("OutputNetwork", "last-iteration",
-           check_one_of("last-iteration", "best-validation-loss")),
+           check_one_of("last-iteration", "best-validation-loss", "auto", "best-validation")),
+    Option("Metrics", None, _check_metrics),
+    Option("ObjectiveMetricName", "loss", check_text),
+    Option("InputDataFormats", "auto", _check_formats),
+    Option("TargetDataFormats", "auto", _check_formats),
 )
 
-_COMMON_ORDER = [o.name for o in _OPTIONS.values() if o.name not in
-                 ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon",
-                  "InitialLearnRate")]
+_COMMON_ORDER = [o.name for o in _OPTIONS.values() if o.name not in TRAINNET_ONLY + (
+                 "Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon",
+                 "InitialLearnRate")]
 # MATLAB's display puts SequencePaddingValue before SequencePaddingDirection.
 _i = _COMMON_ORDER.index("SequencePaddingDirection")
 _COMMON_ORDER[_i:_i + 2] = ["SequencePaddingValue", "SequencePaddingDirection"]
@@ -118,6 +178,8 @@ class TrainingOptions:
         object.__setattr__(self, "_values", values)
 
     def __getattr__(self, name):
+        if name == "_given":
+            return frozenset()
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
@@ -190,4 +252,24 @@ def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB n
     if values["OutputNetwork"] == "best-validation-loss" and values["ValidationData"] is None:
         raise_error("trainingOptions", "OutputNetworkNeedsValidation",
                     "OutputNetwork 'best-validation-loss' needs ValidationData.")
-    return TrainingOptions(solver, values)
+    opts = TrainingOptions(solver, values)
+    object.__setattr__(opts, "_given", frozenset(given))
+    return opts
+
+
+def check_legacy_options(opts, func):
+    """trainNetwork takes no trainnet-only option or value (reference r2 §2.3)."""
+    for name in TRAINNET_ONLY:
+        if name in getattr(opts, "_given", ()):
+            raise_error(func, f"{name}NotSupported",
+                        f"The option '{name}' applies only to trainnet; trainNetwork reports "
+                        f"accuracy or RMSE by itself. Remove it or train with trainnet.")
+    if opts.OutputNetwork in ("auto", "best-validation"):
+        raise_error(func, "OutputNetworkNotSupported",
+                    f"OutputNetwork '{opts.OutputNetwork}' applies only to trainnet; "
+                    f"trainNetwork takes 'last-iteration' or 'best-validation-loss'.")
+    if not (isinstance(opts.LearnRateSchedule, str) and
+            opts.LearnRateSchedule in ("none", "piecewise")):
+        raise_error(func, "LearnRateScheduleNotSupported",
+                    "trainNetwork takes LearnRateSchedule 'none' or 'piecewise'; the other "
+                    "schedules apply only to trainnet.")
