@@ -26,9 +26,26 @@ def _network_learnables(obj):
             if getattr(layer, n, None) is not None]
 
 
+def _is_table(obj):
+    """A Learnables/State table (dltoolbox.table.Table): its Value column holds arrays."""
+    return "Value" in (getattr(obj, "VariableNames", None) or ())
+
+
+def _map_table(table, fn):
+    new = table.copy()
+    new.Value = [fn(v) for v in table.Value]
+    return new
+
+
 def _trace_inputs(obj, tape):
     if isinstance(obj, dlarray):
         return dlarray._wrap(obj._data, obj._fmt, _tape.Node(tape, (), None))
+    if _is_table(obj):
+        for a in obj.Value:
+            if a is not None and not isinstance(a, dlarray):
+                tape.leaf_for(a)
+        return _map_table(obj, lambda v: _trace_inputs(v, tape) if isinstance(v, dlarray)
+                          else v)
     arrays = _network_learnables(obj)
     if arrays is not None:
         for a in arrays:
@@ -101,6 +118,8 @@ def _collect(x, tape, found):
                         "dlfeval evaluates.")
         found.append((node, x))
         return len(found) - 1
+    if _is_table(x):
+        return _map_table(x, lambda v: _collect(v, tape, found))
     if isinstance(x, dict):
         return {k: _collect(v, tape, found) for k, v in x.items()}
     if type(x) in (list, tuple):
@@ -120,6 +139,8 @@ def _fill(plan, grads):
         return {k: _fill(v, grads) for k, v in plan.items()}
     if type(plan) in (list, tuple):
         return type(plan)(_fill(v, grads) for v in plan)
+    if _is_table(plan):
+        return _map_table(plan, lambda v: _fill(v, grads))
     return plan._dl_map(lambda v: _fill(v, grads))
 
 
