@@ -86,7 +86,7 @@ def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
 def _state(net, layers, final):
     graph = getattr(net, "_graph", None)
     if graph is not None:
-        from ..dlnetwork import state_table   # noqa: PLC0415 - dlnetwork imports dl
+        from ..dlnetwork import state_table  # noqa: PLC0415 - dlnetwork imports dl
 
         return state_table(graph, final)
     out = {}
