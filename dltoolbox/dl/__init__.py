@@ -17,6 +17,7 @@ from .dlarray import (
     stripdims,
 )
 from .losses import binarycrossentropy, crossentropy, huber, l1loss, l2loss, mse
+from .network_ops import dlforward, dlpredict
 from .ops import (
     batchnorm,
     dlconv,
@@ -33,10 +34,12 @@ from .ops import (
     softmax,
     tanh,
 )
+from .updates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
 
 __all__ = ["dlarray", "dims", "stripdims", "extractdata", "finddim", "isdlarray", "cat",
            "mtimes", "permute", "reshape", "reduce_sum", "reduce_mean", "reduce_max",
            "dlfeval", "dlgradient", "fullyconnect", "lstm", "gru", "relu", "leakyrelu",
            "gelu", "sigmoid", "tanh", "softmax", "dropout", "batchnorm", "layernorm",
            "dlconv", "embed", "crossentropy", "binarycrossentropy", "l2loss", "l1loss", "huber",
-           "mse"]
+           "mse", "dlforward", "dlpredict", "adamupdate", "sgdmupdate", "rmspropupdate",
+           "dlupdate"]
