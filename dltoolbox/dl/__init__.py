@@ -17,6 +17,19 @@ from .dlarray import (
     stripdims,
 )
 from .losses import binarycrossentropy, crossentropy, huber, l1loss, l2loss, mse
+from .minibatchqueue import (
+    arrayDatastore,
+    combine,
+    hasdata,
+    labels_row,
+    minibatchqueue,
+    onehotdecode,
+    onehotencode,
+    padsequences,
+    reset,
+    shuffle,
+    trainingProgressMonitor,
+)
 from .network_ops import dlforward, dlpredict
 from .ops import (
     batchnorm,
@@ -42,4 +55,6 @@ __all__ = ["dlarray", "dims", "stripdims", "extractdata", "finddim", "isdlarray"
            "gelu", "sigmoid", "tanh", "softmax", "dropout", "batchnorm", "layernorm",
            "dlconv", "embed", "crossentropy", "binarycrossentropy", "l2loss", "l1loss", "huber",
            "mse", "dlforward", "dlpredict", "adamupdate", "sgdmupdate", "rmspropupdate",
-           "dlupdate"]
+           "dlupdate", "arrayDatastore", "combine", "labels_row", "hasdata", "minibatchqueue",
+           "onehotdecode", "onehotencode", "padsequences", "reset", "shuffle",
+           "trainingProgressMonitor"]
