@@ -8,6 +8,7 @@ arrays) or dlarrays given to a functional op (their nodes).
 
 import numpy as np
 
+from ..backend import get_xp
 from ..errors import raise_error
 from ..layers._recurrent import RecurrentLayer
 from . import tape as _tape
@@ -29,9 +30,10 @@ def to_layer(X, func, formats=("CB", "CBT", "CT")):
                     f", got {repr(fmt) if fmt else 'an unformatted array'} (size "
                     f"{'×'.join(map(str, data.shape))}); label the data with dlarray(X, fmt) "
                     f"or give 'DataFormat'.")
-    if fmt == "CT":
-        return data.T[:, None, :], fmt
-    return data.transpose(_TO_LAYER[fmt]), fmt
+    xp = get_xp(data)
+    if fmt == "CT":   # the layers' kernels want C-contiguous (T, B, C): a copy if need be
+        return xp.ascontiguousarray(data.T[:, None, :]), fmt
+    return xp.ascontiguousarray(data.transpose(_TO_LAYER[fmt])), fmt
 
 
 def from_layer(Y, fmt):
