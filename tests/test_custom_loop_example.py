@@ -1,6 +1,6 @@
-"""examples/custom_training_loop.py runs end to end. The full run (50 epochs at 0.001,
-the trainNetwork job's settings) reaches 0.935 with LSTM and 0.938 with GRU (seed 0); here
-8 epochs at 0.005 keep the test short."""
+"""examples/custom_training_loop.py runs end to end. The full run (the trainNetwork job's
+settings: 50 epochs at 0.001, L2 1e-4, gradient threshold 1) reaches 0.946 with GRU, as
+the trainNetwork job does (seed 0); here 8 epochs at 0.005 keep the test short."""
 
 from .test_examples import load
 
