@@ -229,7 +229,12 @@ def labels_row(labels):
     >>> labels_row([categorical(["b"], ["a", "b"]), categorical(["a"], ["a", "b"])]).shape
     (1, 2)
     """
-    c = categorical([x.tolist()[0] for x in labels], labels[0].categories)
+    first = labels[0]
+    if all(x.categories is first.categories or x.categories == first.categories
+           for x in labels):   # the usual case (one datastore): codes as they are
+        codes = np.concatenate([x.codes for x in labels])
+        return Categorical(codes, first.categories, (1, codes.size), first.ordinal)
+    c = categorical([x.tolist()[0] for x in labels], first.categories)
     return Categorical(c.codes, c.categories, (1, len(labels)), c.ordinal)
 
 
