@@ -167,6 +167,18 @@ def _recurrent(func, layer, X, states, arrays, nodes, nargout, unf):
     return outputs([_finish(Y, unf), *extra], nargout, func)
 
 
+def _recurrent_weights(func, weights, recurrentWeights, bias):
+    """(W, R, b, H, the layer's arrays, their nodes) of a functional recurrent op."""
+    W = _value(weights, func, "weights")
+    R = _value(recurrentWeights, func, "recurrentWeights")
+    b = _value(bias, func, "bias")
+    h = R.shape[1] if R.ndim == 2 else 0
+    arrays = {"InputWeights": W, "RecurrentWeights": R, "Bias": b.reshape(-1, 1)}
+    nodes = {"InputWeights": _node(weights), "RecurrentWeights": _node(recurrentWeights),
+             "Bias": _node(bias)}
+    return W, R, b, h, arrays, nodes
+
+
 def lstm(X, H0, C0, weights, recurrentWeights, bias, *args, nargout=1, **kwargs):
     """Long short-term memory (MATLAB ``lstm``): ``[Y, hiddenState, cellState] =
     lstm(X, H0, C0, weights, recurrentWeights, bias)`` with weights 4H-by-C, recurrent
@@ -182,10 +194,7 @@ def lstm(X, H0, C0, weights, recurrentWeights, bias, *args, nargout=1, **kwargs)
     """
     opts = parse_name_value("lstm", args, kwargs, _LSTM)
     X, unf = _labelled(X, opts["DataFormat"], "lstm")
-    W = _value(weights, "lstm", "weights")
-    R = _value(recurrentWeights, "lstm", "recurrentWeights")
-    b = _value(bias, "lstm", "bias")
-    h = R.shape[1] if R.ndim == 2 else 0
+    W, R, b, h, arrays, nodes = _recurrent_weights("lstm", weights, recurrentWeights, bias)
     if R.shape != (4 * h, h) or W.ndim != 2 or W.shape[0] != 4 * h or b.size != 4 * h:
         raise_error("lstm", "InvalidWeights",
                     f"Expected weights 4H-by-C, recurrentWeights 4H-by-H and bias 4H-by-1; "
@@ -193,9 +202,6 @@ def lstm(X, H0, C0, weights, recurrentWeights, bias, *args, nargout=1, **kwargs)
                     f"{b.size} elements.")
     layer = lstmLayer(h, "StateActivationFunction", opts["StateActivationFunction"],
                       "GateActivationFunction", opts["GateActivationFunction"])
-    arrays = {"InputWeights": W, "RecurrentWeights": R, "Bias": b.reshape(-1, 1)}
-    nodes = {"InputWeights": _node(weights), "RecurrentWeights": _node(recurrentWeights),
-             "Bias": _node(bias)}
     return _recurrent("lstm", layer, X, (H0, C0), arrays, nodes, nargout, unf)
 
 
@@ -214,10 +220,7 @@ def gru(X, H0, weights, recurrentWeights, bias, *args, nargout=1, **kwargs):
     """
     opts = parse_name_value("gru", args, kwargs, _GRU)
     X, unf = _labelled(X, opts["DataFormat"], "gru")
-    W = _value(weights, "gru", "weights")
-    R = _value(recurrentWeights, "gru", "recurrentWeights")
-    b = _value(bias, "gru", "bias")
-    h = R.shape[1] if R.ndim == 2 else 0
+    W, R, b, h, arrays, nodes = _recurrent_weights("gru", weights, recurrentWeights, bias)
     nb = 6 * h if opts["ResetGateMode"] == "recurrent-bias-after-multiplication" else 3 * h
     if R.shape != (3 * h, h) or W.ndim != 2 or W.shape[0] != 3 * h or b.size != nb:
         raise_error("gru", "InvalidWeights",
@@ -227,9 +230,6 @@ def gru(X, H0, weights, recurrentWeights, bias, *args, nargout=1, **kwargs):
     layer = gruLayer(h, "StateActivationFunction", opts["StateActivationFunction"],
                      "GateActivationFunction", opts["GateActivationFunction"],
                      "ResetGateMode", opts["ResetGateMode"])
-    arrays = {"InputWeights": W, "RecurrentWeights": R, "Bias": b.reshape(-1, 1)}
-    nodes = {"InputWeights": _node(weights), "RecurrentWeights": _node(recurrentWeights),
-             "Bias": _node(bias)}
     return _recurrent("gru", layer, X, (H0,), arrays, nodes, nargout, unf)
 
 
