@@ -150,13 +150,18 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
         xp = get_xp(pd)
         m = xp.zeros_like(pd) if _empty(m) else _data(m)
         v = xp.zeros_like(pd) if _empty(v) else _data(v)
-        m = b1 * m + (1 - b1) * gd
-        v = b2 * v + (1 - b2) * gd * gd
-        step = (lr * correction) * (m / (xp.sqrt(v) + eps))
+        m = b1 * m                      # new arrays: the caller's states stay as they were
+        m += (1 - b1) * gd
+        v = b2 * v
+        tmp = gd * gd
+        tmp *= 1 - b2
+        v += tmp
+        xp.sqrt(v, out=tmp)
+        tmp += eps
+        step = xp.divide(m, tmp, out=tmp)
+        step *= lr * correction * (1.0 if np.ndim(factor) else factor)
         if np.ndim(factor):
-            step = step * xp.asarray(factor, dtype=pd.dtype)
-        elif factor != 1.0:
-            step = step * factor
+            step *= xp.asarray(factor, dtype=pd.dtype)
         new = (pd - step).astype(pd.dtype, copy=False)
         return _like(p, new), _like(p, m.astype(pd.dtype, copy=False)), \
             _like(p, v.astype(pd.dtype, copy=False))
