@@ -526,10 +526,11 @@ def reduce_max(X, dim=None, nargout=1):
         vals = vals.reshape(shape_keep)
     shape = data.shape
 
-    def backward(g):
-        out = xp.zeros(moved.shape, dtype=g.dtype)
-        xp.put_along_axis(out, idx_k, g.reshape(idx_k.shape), axis=axis)
-        return (out.reshape(shape),)
+    def backward(g):   # a one-hot mask of the maxima (no scatter: both backends)
+        pos = xp.arange(moved.shape[axis]).reshape(
+            [-1 if a == axis else 1 for a in range(moved.ndim)])
+        out = (pos == idx_k) * g.reshape(idx_k.shape)
+        return (out.astype(g.dtype, copy=False).reshape(shape),)
 
     Y = X._result(vals, X._fmt, (X._node,), backward)
     if nargout == 2:
