@@ -414,9 +414,10 @@ def apply_ufunc(ufunc, *inputs):
     parts = [_parts(x) for x in inputs]
     datas = [p[0] for p in parts]
     fmt = next((p[1] for p in parts if p[1]), "")
-    nd = max(np.ndim(d) for d in datas)
-    aligned = [_align(d, nd) if np.ndim(d) else d for d in datas]
-    xp = get_xp(*[d for d in aligned if not np.isscalar(d)])
+    nds = [np.ndim(d) for d in datas]
+    nd = max(nds)
+    aligned = [_align(d, nd) if 0 < k < nd else d for d, k in zip(datas, nds)]
+    xp = get_xp(*[d for d, k in zip(aligned, nds) if k or hasattr(d, "shape")])
     try:
         out = getattr(xp, ufunc.__name__)(*aligned)
     except ValueError as err:

@@ -117,6 +117,16 @@ def padsequences(X, paddingDim, *args, nargout=1, **kwargs):
     target = opts["Length"]
     n = max(lengths) if target == "longest" else min(lengths) if target == "shortest" \
         else int(target)
+    if d == 1 and opts["Direction"] == "right" and all(s.ndim == 2 for s in seqs) and \
+            len({s.shape[0] for s in seqs}) == 1:     # C-by-T sequences: the common case
+        P = np.full((seqs[0].shape[0], n, len(seqs)), opts["PaddingValue"],
+                    dtype=np.result_type(*seqs))
+        M = np.zeros(P.shape, dtype=bool)
+        for k, s in enumerate(seqs):
+            m = min(s.shape[1], n)
+            P[:, :m, k] = s[:, :m]
+            M[:, :m, k] = True
+        return outputs([P, M], nargout, "padsequences")
     nd = max(max(s.ndim for s in seqs), d + 1)
     out_shape = list(seqs[0].shape) + [1] * (nd - seqs[0].ndim)
     out_shape[d] = n
