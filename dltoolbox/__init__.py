@@ -107,6 +107,62 @@ __all__ += ["LayerGraph", "layerGraph", "addLayers", "connectLayers", "disconnec
             "removeLayers", "replaceLayer", "additionLayer", "concatenationLayer",
             "multiplicationLayer"]
 
+from .dl import (  # noqa: E402 - custom training loops (issue 17)
+                 adamupdate,
+                 arrayDatastore,
+                 batchnorm,
+                 binarycrossentropy,
+                 combine,
+                 crossentropy,
+                 dims,
+                 dlarray,
+                 dlconv,
+                 dlfeval,
+                 dlgradient,
+                 dlupdate,
+                 dropout,
+                 embed,
+                 extractdata,
+                 finddim,
+                 fullyconnect,
+                 gelu,
+                 gru,
+                 hasdata,
+                 huber,
+                 isdlarray,
+                 l1loss,
+                 l2loss,
+                 labels_row,
+                 layernorm,
+                 leakyrelu,
+                 lstm,
+                 minibatchqueue,
+                 mse,
+                 onehotdecode,
+                 onehotencode,
+                 padsequences,
+                 relu,
+                 reset,
+                 rmspropupdate,
+                 sgdmupdate,
+                 shuffle,
+                 sigmoid,
+                 softmax,
+                 stripdims,
+                 trainingProgressMonitor,
+)
+
+__all__ += [
+    "dlarray", "dims", "stripdims", "extractdata", "finddim", "isdlarray", "dlfeval",
+    "dlgradient", "fullyconnect", "lstm", "gru", "softmax", "sigmoid", "relu", "leakyrelu",
+    "gelu", "dropout", "batchnorm", "layernorm", "dlconv", "embed", "crossentropy",
+    "binarycrossentropy", "mse", "l1loss", "l2loss", "huber", "adamupdate", "sgdmupdate",
+    "rmspropupdate", "dlupdate", "minibatchqueue", "hasdata", "shuffle", "reset",
+    "arrayDatastore", "combine", "padsequences", "onehotencode", "onehotdecode", "labels_row",
+    "trainingProgressMonitor",
+]
+
+
 def _name_call_errors():
     """Every public function answers a call with too few, too many or unknown arguments
     with a named error (``dltoolbox:<function>:NotEnoughInputs``, ...), as MATLAB's

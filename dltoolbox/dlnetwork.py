@@ -18,6 +18,8 @@ from ._display import TIMES, size_text
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_logical, describe
 from .backend import to_host
+from .dl.dlarray import dlarray
+from .dl.network_ops import run_network
 from .errors import DLToolboxError, as_called_from, raise_error
 from .graph import Graph
 from .layer_array import LayerArray
@@ -395,6 +397,8 @@ def _run(net, X, args, kwargs, training, func, nargout):
     if not net.Initialized:
         raise_error(func, "UninitializedNetwork",
                     "The network is not initialized; call net = initialize(net) first.")
+    if isinstance(X, dlarray):   # dlarray in, dlarray out; traced inside dlfeval
+        return run_network(net, X, training, func, nargout, args, kwargs)
     opts = parse_name_value(func, args, kwargs, _PREDICT_OPTIONS)
     graph = net._graph
     if opts["Outputs"] is not None:

@@ -1,0 +1,177 @@
+"""A custom-loop training iteration against a trainNetwork iteration on the Japanese
+Vowels network (sequenceInputLayer(12), lstmLayer(100, 'OutputMode', 'last') or
+gruLayer, fullyConnectedLayer(9), softmax; Adam, gradient threshold 1, MiniBatchSize 27,
+sequences sorted by length, no shuffling), float32 on the CPU.
+
+trainNetwork's time per iteration is the gap between two of its OutputFcn calls (its
+set-up is not counted); inside each call one custom-loop iteration runs on the same
+mini-batch, so every pair is timed at the same moment. The custom loop's iteration is
+next(mbq) + dlfeval(modelLoss) (forward, crossentropy, dlgradient) + L2 + dlupdate
+(gradient clipping) + adamupdate. Medians, the median of the pairs' ratios and minima
+are reported.
+
+Run:  python benchmarks/custom_loop_bench.py [--repeats N] [--layer lstm|gru]
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+
+from custom_training_loop import (  # noqa: E402
+    modelLoss,
+    preprocessMiniBatch,
+    sorted_by_length,
+    thresholdL2Norm,
+)
+
+from dltoolbox import (  # noqa: E402
+    adamupdate,
+    arrayDatastore,
+    classificationLayer,
+    combine,
+    dlfeval,
+    dlnetwork,
+    dlupdate,
+    fullyConnectedLayer,
+    gruLayer,
+    hasdata,
+    japaneseVowelsTrainData,
+    lstmLayer,
+    minibatchqueue,
+    reset,
+    rng,
+    sequenceInputLayer,
+    softmaxLayer,
+    trainingOptions,
+    trainNetwork,
+)
+
+
+def layers(kind):
+    rec = lstmLayer if kind == "lstm" else gruLayer
+    return [sequenceInputLayer(12), rec(100, OutputMode="last"), fullyConnectedLayer(9),
+            softmaxLayer()]
+
+
+def train_network_times(X, Y, kind, epochs):
+    """Per-iteration times of trainNetwork: the gaps between its OutputFcn calls (one
+    per iteration; the first gap, after set-up, is left out)."""
+    stamps = []
+
+    def stamp(info):
+        if info["State"] == "iteration":
+            stamps.append(time.perf_counter())
+        return False
+
+    opts = trainingOptions("adam", MaxEpochs=epochs, MiniBatchSize=27, Shuffle="never",
+                           GradientThreshold=1, SequenceLength="longest", Verbose=False,
+                           ExecutionEnvironment="cpu", OutputFcn=stamp)
+    rng(0)
+    trainNetwork(X, Y, [*layers(kind), classificationLayer()], opts)
+    return list(np.diff(stamps))
+
+
+def custom_loop_times(X, Y, kind, iterations):
+    rng(0)
+    net = dlnetwork(layers(kind))
+    mbq = minibatchqueue(combine(arrayDatastore(X, OutputType="same"), arrayDatastore(Y)), 2,
+                         MiniBatchSize=27, MiniBatchFcn=preprocessMiniBatch,
+                         MiniBatchFormat=["CTB", "CB"], OutputEnvironment="cpu")
+    m = v = None
+    times = []
+    for it in range(1, iterations + 1):
+        if not hasdata(mbq):
+            reset(mbq)
+        t0 = time.perf_counter()
+        Xb, Tb = next(mbq)
+        loss, grads, _ = dlfeval(modelLoss, net, Xb, Tb)
+        grads.Value = [g + 1e-4 * w if p != "Bias" else g for g, w, p in
+                       zip(grads.Value, net.Learnables.Value, grads.Parameter)]
+        grads = dlupdate(lambda g: thresholdL2Norm(g, 1), grads)
+        net, m, v = adamupdate(net, grads, m, v, it, 0.001)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def paired(X, Y, kind, epochs):
+    """trainNetwork with an OutputFcn that runs one custom-loop iteration right after each
+    trainNetwork iteration: both see the same moment of this machine. Returns
+    (trainNetwork times, custom-loop times), pair k on the same mini-batch."""
+    net = [dlnetwork(layers(kind))]
+    mbq = minibatchqueue(combine(arrayDatastore(X, OutputType="same"), arrayDatastore(Y)), 2,
+                         MiniBatchSize=27, MiniBatchFcn=preprocessMiniBatch,
+                         MiniBatchFormat=["CTB", "CB"], OutputEnvironment="cpu")
+    state = {"m": None, "v": None, "it": 0, "end": None}
+    gaps, customs = [], []
+
+    def one_custom():
+        if not hasdata(mbq):
+            reset(mbq)
+        state["it"] += 1
+        t0 = time.perf_counter()
+        Xb, Tb = next(mbq)
+        loss, grads, _ = dlfeval(modelLoss, net[0], Xb, Tb)
+        grads.Value = [g + 1e-4 * w if p != "Bias" else g for g, w, p in
+                       zip(grads.Value, net[0].Learnables.Value, grads.Parameter)]
+        grads = dlupdate(lambda g: thresholdL2Norm(g, 1), grads)
+        net[0], state["m"], state["v"] = adamupdate(net[0], grads, state["m"], state["v"],
+                                                    state["it"], 0.001)
+        return time.perf_counter() - t0
+
+    def stamp(info):
+        if info["State"] != "iteration":
+            return False
+        now = time.perf_counter()
+        if state["end"] is not None:
+            gaps.append(now - state["end"])
+        customs.append(one_custom())
+        state["end"] = time.perf_counter()
+        return False
+
+    opts = trainingOptions("adam", MaxEpochs=epochs, MiniBatchSize=27, Shuffle="never",
+                           GradientThreshold=1, SequenceLength="longest", Verbose=False,
+                           ExecutionEnvironment="cpu", OutputFcn=stamp)
+    rng(0)
+    trainNetwork(X, Y, [*layers(kind), classificationLayer()], opts)
+    # gap k covers trainNetwork's iteration k + 2, custom k + 1 its iteration k + 2 too
+    return gaps, customs[1:len(gaps) + 1]
+
+
+def main(repeats=5, kind="lstm", epochs=2):
+    X, Y = japaneseVowelsTrainData(nargout=2)
+    X, Y = sorted_by_length(X, Y)
+    paired(X, Y, kind, 1)                      # warm up (kernels, caches)
+    tn, cl = [], []
+    for r in range(repeats):
+        t, c = paired(X, Y, kind, epochs)
+        tn += t
+        cl += c
+        print(f"repeat {r + 1}: median trainNetwork {1e3 * statistics.median(t):.1f} "
+              f"ms/iteration, custom loop {1e3 * statistics.median(c):.1f} ms/iteration, "
+              f"median of the pairs' ratios "
+              f"{statistics.median([b / a for a, b in zip(t, c)]):.2f}", flush=True)
+    ratios = [b / a for a, b in zip(tn, cl)]
+    med = statistics.median(cl) / statistics.median(tn)
+    best = min(cl) / min(tn)
+    print(f"\n{kind}, {len(tn)} pairs: median trainNetwork {1e3 * statistics.median(tn):.1f} "
+          f"ms, custom loop {1e3 * statistics.median(cl):.1f} ms: ratio of medians {med:.2f}, "
+          f"median of the pairs' ratios {statistics.median(ratios):.2f}; minima "
+          f"{1e3 * min(tn):.1f} / {1e3 * min(cl):.1f} ms: ratio {best:.2f}")
+    return med, best
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--layer", choices=["lstm", "gru"], default="lstm")
+    a = parser.parse_args()
+    main(a.repeats, a.layer)

@@ -1,0 +1,107 @@
+"""One tape node per layer: a layer's ``forward``/``backprop`` on formatted dlarrays.
+
+The layers compute on (T, B, C) or (B, C) row-major arrays; a "CBT" dlarray stores
+C-by-B-by-T, so the conversion is a transpose view in both directions. Learnables are
+either the layer's own arrays (a network's: traced through the tape's leaves for those
+arrays) or dlarrays given to a functional op (their nodes).
+"""
+
+import numpy as np
+
+from ..backend import get_xp
+from ..errors import raise_error
+from ..layers._recurrent import RecurrentLayer
+from . import tape as _tape
+from .dlarray import _as_data, dlarray
+
+# format -> (axes of the stored data that give the layer layout, layer ndim)
+_TO_LAYER = {"CB": (1, 0), "CBT": (2, 1, 0), "SCB": (0, 2, 1)}
+_SEQ = ("CBT", "CT", "SCB")
+
+
+def to_layer(X, func, formats=("CB", "CBT", "CT")):
+    """(layer-layout data, format) of a formatted dlarray (or a numeric array with
+    ``fmt``)."""
+    fmt = X._fmt if isinstance(X, dlarray) else ""
+    data = X._data if isinstance(X, dlarray) else _as_data(X)
+    if fmt not in formats:
+        raise_error(func, "InvalidDataFormat",
+                    f"Expected a dlarray with format {' or '.join(repr(f) for f in formats)}"
+                    f", got {repr(fmt) if fmt else 'an unformatted array'} (size "
+                    f"{'×'.join(map(str, data.shape))}); label the data with dlarray(X, fmt) "
+                    f"or give 'DataFormat'.")
+    xp = get_xp(data)
+    if fmt == "CT":   # the layers' kernels want C-contiguous (T, B, C): a copy if need be
+        return xp.ascontiguousarray(data.T[:, None, :]), fmt
+    return xp.ascontiguousarray(data.transpose(_TO_LAYER[fmt])), fmt
+
+
+def from_layer(Y, fmt):
+    """(stored data, format) of a layer-layout output for input format ``fmt``."""
+    if Y.ndim == 2:
+        return Y.T, "CB"
+    if fmt == "CT":
+        return Y[:, 0, :].T, "CT"
+    return Y.transpose(_TO_LAYER[fmt]), fmt   # each permutation here is its own inverse
+
+
+def grad_to_layer(g, fmt_out, fmt_in):
+    if fmt_out == "CB":
+        return g.T
+    if fmt_in == "CT":
+        return g.T[:, None, :]
+    return g.transpose(_TO_LAYER[fmt_in])
+
+
+def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
+              func=None, formats=("CB", "CBT", "CT"), grad_shapes=None):
+    """Run ``layer`` on the dlarray ``X``; one node on the tape when tracing.
+
+    ``params``: {learnable name: node or None} for a functional op (None: look up the
+    layer's own arrays on the tape); ``state``/``state_nodes``: initial states in layer
+    layout and their nodes; ``grad_shapes``: {name: shape} for gradients reshaped to the
+    caller's arrays (a functional op's vectors). Returns (Y dlarray, final states in layer layout).
+    """
+    func = func or type(layer).__name__
+    Xl, fmt = to_layer(X, func, formats)
+    tape = _tape.current()
+    if tape is not None and isinstance(layer, RecurrentLayer):
+        training = True    # a recurrent layer's flag only keeps the backward cache
+    Y, back, new_state = layer.forward(Xl, training, state)
+    data, fmt_out = from_layer(Y, fmt)
+    if tape is None:
+        return dlarray._wrap(data, fmt_out), new_state
+    names = list(layer.learnable_names())
+    if params is None:
+        nodes = [tape.leaf_for(getattr(layer, n)) if getattr(layer, n, None) is not None
+                 else None for n in names]
+    else:
+        nodes = [params.get(n) for n in names]
+    xnode = X._node if isinstance(X, dlarray) else None
+    state_names = list(layer.state_names()) if state_nodes else []
+    parents = [xnode, *nodes, *state_nodes]
+    shapes = grad_shapes or {}
+
+    def shaped(grads, name):
+        g = grads.get(name)
+        if name in shapes and g is not None:
+            g = g.T if name in state_names else g   # states: (B, H) -> H-by-B
+            if g.size == int(np.prod(shapes[name])):
+                return g.reshape(shapes[name])
+            return g.sum(axis=1, keepdims=True).reshape(shapes[name])  # H-by-1 state in
+        return g
+
+    def backward(g):
+        dX, grads = back(grad_to_layer(g, fmt_out, fmt))
+        dx = None
+        if xnode is not None and dX is not None:
+            dx = dX[:, 0, :].T if fmt == "CT" else from_layer(dX, fmt)[0]
+            if fmt == "CB":
+                dx = dX.T
+        return (dx, *[shaped(grads, n) for n in names],
+                *[shaped(grads, n) for n in state_names])
+
+    return dlarray._wrap(data, fmt_out, _tape.record(parents, backward)), new_state
+
+
+__all__ = ["run_layer", "to_layer", "from_layer"]

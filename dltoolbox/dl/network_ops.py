@@ -1,0 +1,127 @@
+"""``forward`` / ``predict`` of a network on dlarrays: one tape node per layer.
+
+Inside ``dlfeval`` each layer's forward is recorded with its hand-written ``backprop`` as
+the node's backward, and the layer's learnable arrays are the tape's leaves (the arrays
+that ``net.Learnables`` holds), so ``dlgradient(loss, net.Learnables)`` reaches them.
+Works on a dlnetwork (its layer graph; layers with one input), a SeriesNetwork, a layer
+array or a list of layers.
+"""
+
+from .._nameval import Option, options_table, parse_name_value
+from ..errors import raise_error
+from ..network import outputs
+from .dlarray import _as_data, dlarray, stripdims
+from .layer_node import run_layer
+
+_OPTIONS = options_table(Option("Outputs", None), Option("InputDataFormats", "auto"),
+                         Option("OutputDataFormats", "auto"), Option("Acceleration", "auto"))
+
+
+def network_parts(net, func):
+    """(layers, sources, output indices, order) of a network-like object."""
+    graph = getattr(net, "_graph", None)
+    if graph is not None:
+        return graph.layers, graph.sources, graph.outputs, graph.order
+    layers = getattr(net, "Layers", None)
+    if layers is None and isinstance(net, (list, tuple)):
+        layers = net
+    if layers is None or not all(hasattr(layer, "forward") for layer in layers):
+        raise_error(func, "InvalidNetwork",
+                    f"The first argument must be a dlnetwork (or a layer array), got "
+                    f"{type(net).__name__}.", "type")
+    layers = list(layers)
+    n = len(layers)
+    return layers, [None] + [(i - 1,) for i in range(1, n)], [n - 1], list(range(n))
+
+
+def _as_input(X, fmt, func):
+    if isinstance(X, dlarray) and X._fmt:
+        return X
+    if fmt in ("auto", None, ""):
+        raise_error(func, "UnformattedInput",
+                    "The input is an unformatted dlarray: label it, dlarray(X, 'CBT'), or "
+                    "give 'InputDataFormats'.")
+    fmt = fmt[0] if isinstance(fmt, (list, tuple)) else fmt
+    if not isinstance(X, dlarray):
+        X = dlarray._wrap(_as_data(X), "")
+    return dlarray(X, fmt)
+
+
+def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
+    """Outputs of ``net`` for the dlarray ``X`` (traced inside dlfeval), and with one more
+    output the final recurrent states (``net.State``'s table when the network has one,
+    else {layer name: {state name: H-by-B array}})."""
+    opts = parse_name_value(func, args, kwargs or {}, _OPTIONS)
+    layers, sources, outs, order = network_parts(net, func)
+    if opts["Outputs"] is not None:
+        names = [opts["Outputs"]] if isinstance(opts["Outputs"], str) else list(opts["Outputs"])
+        index = {layer.Name: i for i, layer in enumerate(layers)}
+        missing = [n for n in names if n not in index]
+        if missing:
+            raise_error(func, "InvalidOutputs",
+                        f"'Outputs' names no layer of the network: {missing[0]!r}.")
+        outs = [index[n] for n in names]
+    X = _as_input(X, opts["InputDataFormats"], func)
+    unformatted_out = opts["OutputDataFormats"] not in ("auto", None)
+    values, final = {}, {}
+    for i in order:
+        layer = layers[i]
+        src = sources[i]
+        if src is not None and len(src) != 1:
+            raise_error(func, "NotSupported",
+                        f"Layer '{layer.Name}' has {len(src)} inputs; forward on dlarrays "
+                        f"supports layers with one input yet.")
+        x = X if src is None else values[src[0]]
+        y, st = run_layer(layer, x, training=training, func=func,
+                          formats=("CB", "CBT", "CT"))
+        values[i] = y
+        if st is not None:
+            final[i] = st
+    ys = [stripdims(values[o]) if unformatted_out else values[o] for o in outs]
+    if nargout > len(ys):
+        ys.append(_state(net, layers, final))
+    return outputs(ys, nargout, func)
+
+
+def _state(net, layers, final):
+    graph = getattr(net, "_graph", None)
+    if graph is not None:
+        from ..dlnetwork import state_table  # noqa: PLC0415 - dlnetwork imports dl
+
+        return state_table(graph, final)
+    out = {}
+    for i, st in final.items():
+        st = st if isinstance(st, tuple) else (st,)
+        out[layers[i].Name] = {n: s.T for n, s in zip(layers[i].state_names(), st)}
+    return out
+
+
+def dlforward(net, X, *args, nargout=1, **kwargs):
+    """``forward(net, X)`` on a dlarray: training behaviour (dropout on, batch
+    normalization on batch statistics); ``nargout=2`` adds the final state; 'Outputs'
+    names layers whose outputs to return.
+
+    >>> import numpy as np
+    >>> from dltoolbox import fullyConnectedLayer, reluLayer
+    >>> fc = fullyConnectedLayer(2, Weights=np.ones((2, 3), np.float32),
+    ...                          Bias=np.zeros((2, 1), np.float32))
+    >>> Y = dlforward([fc, reluLayer()], dlarray(np.ones((3, 4), np.float32), "CB"))
+    >>> dims(Y), extractdata(Y)[:, 0].tolist()
+    ('CB', [3.0, 3.0])
+    """
+    return run_network(net, X, True, "forward", nargout, args, kwargs)
+
+
+def dlpredict(net, X, *args, nargout=1, **kwargs):
+    """``predict(net, X)`` on a dlarray: inference behaviour (dropout off, batch
+    normalization on the trained statistics).
+
+    >>> import numpy as np
+    >>> from dltoolbox import dropoutLayer
+    >>> float(dlpredict([dropoutLayer(0.9)], dlarray(np.ones((1, 1)), "CB")))
+    1.0
+    """
+    return run_network(net, X, False, "predict", nargout, args, kwargs)
+
+
+__all__ = ["dlforward", "dlpredict", "run_network", "network_parts"]

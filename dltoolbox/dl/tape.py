@@ -1,0 +1,111 @@
+"""Reverse-mode automatic differentiation over a recorded tape (``dlfeval``/``dlgradient``).
+
+While ``dlfeval`` runs a function, every operation on a dlarray appends one
+:class:`Node` to the current :class:`Tape`: its parent nodes and a ``backward(g)`` that
+returns one gradient per parent (None where a parent gets none). A layer operation is
+one node whose backward is the layer's own hand-written ``backprop``. Outside
+``dlfeval`` no tape is active and operations record nothing (one ``is None`` test).
+
+``dlgradient(y, x...)`` walks the nodes that ``y`` depends on in reverse creation order,
+calling only the backwards on a path to a requested ``x``.
+"""
+
+from ..errors import raise_error
+
+_CURRENT = [None]     # the active tape (a list so that nested dlfeval can restore it)
+
+
+class Node:
+    """One recorded operation (or a leaf: no parents, no backward)."""
+
+    __slots__ = ("parents", "backward", "seq", "tape")
+
+    def __init__(self, tape, parents, backward):
+        self.parents = parents
+        self.backward = backward
+        self.tape = tape
+        tape.count += 1
+        self.seq = tape.count
+
+
+class Tape:
+    """The record of one ``dlfeval`` call: a node counter and the learnable arrays of
+    networks used in it (raw arrays identified by ``id``, held so the ids stay valid)."""
+
+    __slots__ = ("count", "by_id")
+
+    def __init__(self):
+        self.count = 0
+        self.by_id = {}
+
+    def leaf_for(self, array):
+        """The leaf node of a raw learnable array (made on first use)."""
+        hit = self.by_id.get(id(array))
+        if hit is None:
+            hit = self.by_id[id(array)] = (array, Node(self, (), None))
+        return hit[1]
+
+    def lookup(self, array):
+        hit = self.by_id.get(id(array))
+        return None if hit is None else hit[1]
+
+
+def current():
+    """The active tape, or None outside ``dlfeval``."""
+    return _CURRENT[0]
+
+
+def record(parents, backward):
+    """A new node for an operation with parent nodes ``parents`` (None entries: constant
+    inputs), or None when nothing is traced."""
+    tape = _CURRENT[0]
+    if tape is None or not any(p is not None for p in parents):
+        return None
+    return Node(tape, tuple(parents), backward)
+
+
+def leaf():
+    tape = _CURRENT[0]
+    return None if tape is None else Node(tape, (), None)
+
+
+def backpropagate(root, seed, targets):
+    """Gradients of the root node (seeded with ``seed``) for each target node, a list of
+    arrays (None for a target the root does not depend on)."""
+    wanted = set(targets)
+    # the nodes reachable from root, and which of them lead to a target
+    order, seen, stack = [], {root}, [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for p in node.parents:
+            if p is not None and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    order.sort(key=lambda n: n.seq)
+    useful = set()
+    for node in order:                  # parents come before children in seq order
+        if node in wanted or any(p in useful for p in node.parents if p is not None):
+            useful.add(node)
+    grads = {root: seed}
+    for node in reversed(order):
+        if node not in useful or node.backward is None:
+            continue
+        g = grads.get(node)
+        if g is None:
+            continue
+        if node not in wanted:
+            del grads[node]
+        parent_grads = node.backward(g)
+        for p, pg in zip(node.parents, parent_grads):
+            if p is None or pg is None or p not in useful:
+                continue
+            old = grads.get(p)
+            grads[p] = pg if old is None else old + pg
+    return [grads.get(t) for t in targets]
+
+
+def not_in_dlfeval(func):
+    raise_error(func, "NotInDlfeval",
+                f"{func} must be called inside a function evaluated by dlfeval: "
+                f"dlfeval(@modelLoss, ...) traces the computation that {func} differentiates.")

@@ -1,0 +1,259 @@
+"""The update functions of custom training loops (reference part 2, §7.4): ``adamupdate``,
+``sgdmupdate``, ``rmspropupdate`` and ``dlupdate``.
+
+Parameters may be a dlnetwork (with a gradient table as ``dlgradient(loss,
+net.Learnables)`` returns; each layer's LearnRateFactor scales its rate), a Learnables
+table, a dlarray or numeric array, or a dict/list/tuple of them; the gradients and solver
+states have the same structure (``None`` or ``[]`` for the first call's states: zeros).
+The updated parameters come back in the input's structure and class, the solver states
+as tables for network and table inputs. Arithmetic in the parameters' dtype; no L2, no
+clipping (add them to the gradients yourself, as MATLAB's examples do with dlupdate).
+
+* adam:    m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+           p = p - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)
+* sgdm:    vel = mom vel - lr g;  p = p + vel
+* rmsprop: s = rho s + (1-rho) g^2;  p = p - lr g / (sqrt(s) + eps)
+"""
+
+import numpy as np
+
+from .._validate import describe
+from ..backend import get_xp
+from ..errors import raise_error
+from ..network import outputs
+from .dlarray import _as_data, dlarray
+
+
+def _is_table(x):
+    return "Value" in (getattr(x, "VariableNames", None) or ())
+
+
+def _is_network(x):
+    return hasattr(x, "_graph") and hasattr(x, "Learnables")
+
+
+def _empty(x):
+    return x is None or (isinstance(x, (list, tuple)) and len(x) == 0) or \
+        (isinstance(x, np.ndarray) and x.size == 0)
+
+
+def _data(x):
+    return None if x is None else (x._data if isinstance(x, dlarray) else _as_data(x))
+
+
+def _like(template, data):
+    if isinstance(template, dlarray):
+        return dlarray._wrap(data, template._fmt)
+    return data
+
+
+def _factor(net, layer_name, param):
+    for layer in net._graph.layers:
+        if layer.Name == layer_name:
+            return layer.factor("LearnRateFactor", param)
+    return 1.0
+
+
+def _rows(values, n, func, what):
+    if _empty(values):
+        return [None] * n
+    if _is_table(values):
+        values = values.Value
+    if not isinstance(values, (list, tuple)) or len(values) != n:
+        raise_error(func, "SizeMismatch",
+                    f"'{what}' must have one value per learnable ({n}), got {describe(values)}.")
+    return list(values)
+
+
+def _apply(func, params, grads, states, leaf, n_states):
+    """Run ``leaf(p, g, states..., factor) -> (p', states'...)`` over the structure of
+    ``params``; returns (new params, new states...) in that structure."""
+    if _is_network(params) or _is_table(params):
+        table = params.Learnables if _is_network(params) else params
+        n = len(table)
+        g_rows = _rows(grads, n, func, "grad")
+        s_rows = [_rows(s, n, func, "state") for s in states]
+        new_vals, new_states = [], [[] for _ in range(n_states)]
+        for i in range(n):
+            p = table.Value[i]
+            f = _factor(params, table.Layer[i], table.Parameter[i]) if _is_network(params) \
+                else 1.0
+            out = leaf(p, g_rows[i], *[s[i] for s in s_rows], f)
+            new_vals.append(out[0])
+            for k in range(n_states):
+                new_states[k].append(out[k + 1])
+        new_table = table.copy()
+        new_table.Value = new_vals
+        state_tables = []
+        for vals in new_states:
+            t = table.copy()
+            t.Value = vals
+            state_tables.append(t)
+        if _is_network(params):
+            net = params.with_graph(params._graph, params.Initialized)
+            net.Learnables = new_table
+            return (net, *state_tables)
+        return (new_table, *state_tables)
+    if isinstance(params, dict):
+        keys = list(params)
+        pick = [(lambda s, k=k: None if _empty(s) else s[k]) for k in keys]
+        outs = {k: _apply(func, params[k], pk(grads), [pk(s) for s in states], leaf, n_states)
+                for k, pk in zip(keys, pick)}
+        return tuple([{k: outs[k][j] for k in keys} for j in range(n_states + 1)])
+    if type(params) in (list, tuple):
+        n = len(params)
+        g_rows = _rows(grads, n, func, "grad")
+        s_rows = [_rows(s, n, func, "state") for s in states]
+        outs = [_apply(func, params[i], g_rows[i], [s[i] for s in s_rows], leaf, n_states)
+                for i in range(n)]
+        return tuple(type(params)(o[j] for o in outs) for j in range(n_states + 1))
+    if grads is None:
+        raise_error(func, "MissingGradient", "No gradient for a parameter.")
+    return leaf(params, grads, *states, 1.0)
+
+
+def _check_scalar(func, name, value, lo, hi=np.inf, lo_open=False, hi_open=False):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise_error(func, f"Invalid{name}", f"'{name}' must be a real scalar, got "
+                    f"{describe(value)}.", "type")
+    if not (v > lo if lo_open else v >= lo) or not (v < hi if hi_open else v <= hi) or \
+            np.isnan(v):
+        raise_error(func, f"Invalid{name}", f"'{name}' must be in "
+                    f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}, got {v}.")
+    return v
+
+
+def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001,
+               gradDecay=0.9, sqGradDecay=0.999, epsilon=1e-8, *, nargout=3):
+    """Adam update (MATLAB ``adamupdate``): returns ``(net, averageGrad, averageSqGrad)``.
+
+    >>> p, m, v = adamupdate(np.array([1.0]), np.array([0.5]), None, None, 1)
+    >>> p.round(6).tolist()
+    [0.999]
+    """
+    func = "adamupdate"
+    if isinstance(iteration, bool) or not float(iteration).is_integer() or iteration < 1:
+        raise_error(func, "InvalidIteration",
+                    f"'iteration' must be a positive integer (1 on the first call), got "
+                    f"{iteration!r}.")
+    lr = _check_scalar(func, "LearnRate", learnRate, 0)
+    b1 = _check_scalar(func, "GradientDecayFactor", gradDecay, 0, 1, hi_open=True)
+    b2 = _check_scalar(func, "SquaredGradientDecayFactor", sqGradDecay, 0, 1, hi_open=True)
+    eps = _check_scalar(func, "Epsilon", epsilon, 0, lo_open=True)
+    t = int(iteration)
+    correction = np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+
+    def leaf(p, g, m, v, factor):
+        pd, gd = _data(p), _data(g)
+        xp = get_xp(pd)
+        m = xp.zeros_like(pd) if _empty(m) else _data(m)
+        v = xp.zeros_like(pd) if _empty(v) else _data(v)
+        m = b1 * m                      # new arrays: the caller's states stay as they were
+        m += (1 - b1) * gd
+        v = b2 * v
+        tmp = gd * gd
+        tmp *= 1 - b2
+        v += tmp
+        xp.sqrt(v, out=tmp)
+        tmp += eps
+        step = xp.divide(m, tmp, out=tmp)
+        step *= lr * correction * (1.0 if np.ndim(factor) else factor)
+        if np.ndim(factor):
+            step *= xp.asarray(factor, dtype=pd.dtype)
+        new = (pd - step).astype(pd.dtype, copy=False)
+        return _like(p, new), _like(p, m.astype(pd.dtype, copy=False)), \
+            _like(p, v.astype(pd.dtype, copy=False))
+
+    out = _apply(func, net, grad, [averageGrad, averageSqGrad], leaf, 2)
+    return outputs(list(out), nargout, func)
+
+
+def sgdmupdate(net, grad, vel, learnRate=0.01, momentum=0.9, *, nargout=2):
+    """SGD with momentum (MATLAB ``sgdmupdate``): returns ``(net, vel)``; defaults 0.01 and
+    0.9 (UNCONFIRMED).
+
+    >>> p, vel = sgdmupdate(np.array([1.0]), np.array([0.5]), None)
+    >>> p.tolist(), vel.tolist()
+    ([0.995], [-0.005])
+    """
+    func = "sgdmupdate"
+    lr = _check_scalar(func, "LearnRate", learnRate, 0)
+    mom = _check_scalar(func, "Momentum", momentum, 0, 1)
+
+    def leaf(p, g, v, factor):
+        pd, gd = _data(p), _data(g)
+        xp = get_xp(pd)
+        v = xp.zeros_like(pd) if _empty(v) else _data(v)
+        rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
+        v = (mom * v - rate * gd).astype(pd.dtype, copy=False)
+        return _like(p, (pd + v).astype(pd.dtype, copy=False)), _like(p, v)
+
+    out = _apply(func, net, grad, [vel], leaf, 1)
+    return outputs(list(out), nargout, func)
+
+
+def rmspropupdate(net, grad, averageSqGrad, learnRate=0.001, sqGradDecay=0.9, epsilon=1e-8,
+                  *, nargout=2):
+    """RMSProp (MATLAB ``rmspropupdate``): returns ``(net, averageSqGrad)``; defaults
+    0.001, 0.9, 1e-8 (UNCONFIRMED).
+
+    >>> p, s = rmspropupdate(np.array([1.0]), np.array([0.5]), None)
+    >>> p.round(6).tolist()
+    [0.996838]
+    """
+    func = "rmspropupdate"
+    lr = _check_scalar(func, "LearnRate", learnRate, 0)
+    rho = _check_scalar(func, "SquaredGradientDecayFactor", sqGradDecay, 0, 1, hi_open=True)
+    eps = _check_scalar(func, "Epsilon", epsilon, 0, lo_open=True)
+
+    def leaf(p, g, s, factor):
+        pd, gd = _data(p), _data(g)
+        xp = get_xp(pd)
+        s = xp.zeros_like(pd) if _empty(s) else _data(s)
+        s = rho * s + (1 - rho) * gd * gd
+        rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
+        new = pd - rate * gd / (xp.sqrt(s) + eps)
+        return _like(p, new.astype(pd.dtype, copy=False)), _like(p, s.astype(pd.dtype,
+                                                                             copy=False))
+
+    out = _apply(func, net, grad, [averageSqGrad], leaf, 1)
+    return outputs(list(out), nargout, func)
+
+
+def dlupdate(fun, net, *others, nargout=1):
+    """Apply ``fun`` to every learnable (MATLAB ``dlupdate``): ``dlupdate(fun, net)``, or
+    elementwise over several tables/structs ``dlupdate(fun, A, B)`` (fun(a, b)); returns
+    the structure of the first.
+
+    >>> extractdata(dlupdate(lambda w: w * 2, {"w": dlarray(np.ones(2))})["w"]).tolist()
+    [2.0, 2.0]
+    """
+    if not callable(fun):
+        raise_error("dlupdate", "InvalidFunction", f"Expected a function, got "
+                    f"{describe(fun)}.", "type")
+    return outputs([_map(fun, net, list(others))], nargout, "dlupdate")
+
+
+def _map(fun, first, others):
+    if _is_network(first) or _is_table(first):
+        table = first.Learnables if _is_network(first) else first
+        rows = [_rows(o, len(table), "dlupdate", "input") for o in others]
+        new = table.copy()
+        new.Value = [_map(fun, v, [r[i] for r in rows]) for i, v in enumerate(table.Value)]
+        if _is_network(first):
+            net = first.with_graph(first._graph, first.Initialized)
+            net.Learnables = new
+            return net
+        return new
+    if isinstance(first, dict):
+        return {k: _map(fun, v, [o[k] for o in others]) for k, v in first.items()}
+    if type(first) in (list, tuple):
+        return type(first)(_map(fun, v, [o[i] for o in others]) for i, v in enumerate(first))
+    arg = first if isinstance(first, dlarray) else dlarray._wrap(_data(first), "")
+    y = fun(arg, *others)
+    return y if isinstance(first, dlarray) or not isinstance(y, dlarray) else y._data
+
+
+__all__ = ["adamupdate", "sgdmupdate", "rmspropupdate", "dlupdate"]
