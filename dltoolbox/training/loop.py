@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import initializers
 from .. import sequences as seqmod
-from ..backend import resolve_environment, to_host
+from ..backend import gather, host_scalars, resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
 from ..io import check_checkpoint_path, write_checkpoint
@@ -298,7 +298,7 @@ def _check_inputs(X, Y, layers, options, func):
     seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
                           min_length=arr[0].MinLength)
     seqmod.check_finite(seqs, func, "X")
-    tg = prepare_targets(Y, seqs, single, arr, func)
+    tg = prepare_targets(gather(Y), seqs, single, arr, func)   # targets live on the host
     return arr, seqs, tg
 
 
@@ -361,7 +361,8 @@ def _schedule(opts, seqs, tg, xp):
                 batch = [seqs[i] for i in ids]
                 s = seqmod.padded_length([b.shape[1] for b in batch], mode)
                 pad = opts.SequencePaddingValue
-                batches[k] = (s, xp.asarray(seqmod.pad(batch, s, direction, pad, np.float32)),
+                batches[k] = (s, xp.asarray(seqmod.pad(batch, s, direction, pad, np.float32,
+                                                       xp)),
                               xp.asarray(_batch_targets(tg, ids, s, direction, pad,
                                                         np.float32)))
             s, Xb, Tb = batches[k]
@@ -537,6 +538,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
                         f"Stride 1 and Padding 'same' or 'causal' in convolution and pooling "
                         f"layers.")
         loss, dY, metric = run.layers[-1].loss(Yp, Tc)
+        loss, metric = host_scalars(loss, metric)   # on the GPU: the iteration's one read
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
             warnings.warn(f"trainNetwork: the training loss became {loss} at iteration "
