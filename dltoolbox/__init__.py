@@ -4,6 +4,7 @@
 """
 
 from .analysis import NetworkAnalysis, activations, analyzeNetwork
+from .backend import gather, gpuArray
 from .categorical import Categorical, categorical, categories, countcats, isordinal
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
@@ -13,40 +14,40 @@ from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .io import load, save
 from .layer_array import LayerArray, disp
 from .layers import (
-                     averagePooling1dLayer,
-                     batchNormalizationLayer,
-                     bilstmLayer,
-                     classificationLayer,
-                     clippedReluLayer,
-                     convolution1dLayer,
-                     dropoutLayer,
-                     eluLayer,
-                     flattenLayer,
-                     fullyConnectedLayer,
-                     geluLayer,
-                     globalAveragePooling1dLayer,
-                     globalMaxPooling1dLayer,
-                     gruLayer,
-                     layerNormalizationLayer,
-                     leakyReluLayer,
-                     lstmLayer,
-                     maxPooling1dLayer,
-                     regressionLayer,
-                     reluLayer,
-                     sequenceInputLayer,
-                     sigmoidLayer,
-                     softmaxLayer,
-                     swishLayer,
-                     tanhLayer,
+    averagePooling1dLayer,
+    batchNormalizationLayer,
+    bilstmLayer,
+    classificationLayer,
+    clippedReluLayer,
+    convolution1dLayer,
+    dropoutLayer,
+    eluLayer,
+    flattenLayer,
+    fullyConnectedLayer,
+    geluLayer,
+    globalAveragePooling1dLayer,
+    globalMaxPooling1dLayer,
+    gruLayer,
+    layerNormalizationLayer,
+    leakyReluLayer,
+    lstmLayer,
+    maxPooling1dLayer,
+    regressionLayer,
+    reluLayer,
+    sequenceInputLayer,
+    sigmoidLayer,
+    softmaxLayer,
+    swishLayer,
+    tanhLayer,
 )
 from .network import (
-                     SeriesNetwork,
-                     assembleNetwork,
-                     classify,
-                     classifyAndUpdateState,
-                     predict,
-                     predictAndUpdateState,
-                     resetState,
+    SeriesNetwork,
+    assembleNetwork,
+    classify,
+    classifyAndUpdateState,
+    predict,
+    predictAndUpdateState,
+    resetState,
 )
 from .training import trainingOptions, trainNetwork
 
@@ -70,6 +71,8 @@ __all__ += [
     "globalAveragePooling1dLayer", "flattenLayer", "activations", "analyzeNetwork",
     "NetworkAnalysis",
 ]
+
+__all__ += ["gather", "gpuArray"]
 
 
 def _name_call_errors():

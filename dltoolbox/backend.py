@@ -191,15 +191,19 @@ def gpuArray(X):  # noqa: N802 - MATLAB name
     """
     cp = _device_module("gpuArray")
     if isinstance(X, list):
-        return [cp.asarray(v) for v in X]
+        return [gpuArray(v) for v in X]
     if is_device_array(X):
         return X
     try:
-        return cp.asarray(X)
+        host = np.asarray(X)
     except (TypeError, ValueError):
+        host = None
+    if host is None or host.dtype.kind not in "biuf":
         raise_error("gpuArray", "InvalidInput",
-                    f"gpuArray needs a numeric array or a list of them, got "
-                    f"{type(X).__name__}.", "type")
+                    f"gpuArray needs a numeric or logical array (or a list of them), got "
+                    f"{type(X).__name__}"
+                    f"{'' if host is None else ' of dtype ' + str(host.dtype)}.", "type")
+    return cp.asarray(host)
 
 
 def _device_module(func):

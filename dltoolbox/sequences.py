@@ -11,8 +11,8 @@ shape and dtype only, padded on the device, and the outputs unpadded there.
 import numpy as np
 
 from ._nameval import Option
-from .backend import get_xp, is_device_array, to_host
 from ._validate import check_one_of, check_positive_integer, check_scalar, describe, is_real_number
+from .backend import get_xp, is_device_array, to_host
 from .errors import raise_error
 
 
