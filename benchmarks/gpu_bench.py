@@ -272,8 +272,8 @@ def main(argv=None):
         print(f"   {r['case']:<62} fwd {r['forward']:.1e}  grads {r['gradients']:.1e}  "
               f"{'ok' if ok else 'MISSED'}")
 
-    print("\n2. layer times, ms (median of %d); ratio = dltoolbox / torch+cuDNN (target <= 1.2)"
-          % a.repeats)
+    print(f"\n2. layer times, ms (median of {a.repeats}); ratio = dltoolbox / torch+cuDNN "
+          f"(target <= 1.2)")
     result["layers"] = []
     for cell in ("gru", "lstm"):
         for size in configs:
