@@ -12,7 +12,7 @@ import numpy as np
 from .errors import raise_error
 
 __all__ = ["get_xp", "to_host", "host_scalars", "cupy_or_none", "resolve_environment", "erf",
-           "gather", "gpuArray", "is_device_array"]
+           "gather", "gpuArray", "is_device_array", "ops", "Ops", "DeclinedError"]
 
 _cupy = None
 _cupy_checked = False
@@ -245,3 +245,57 @@ def resolve_environment(env, func):
         return (cp, "GPU") if cp is not None else (np, "CPU")
     raise_error(func, "NotSupported",
                 f"ExecutionEnvironment '{env}' is not supported yet; use 'auto', 'cpu' or 'gpu'.")
+
+
+# -- backend ops, chosen once per array module (DESIGN.md change 3) -------------------------
+class DeclinedError(Exception):
+    """Raised by a fused implementation for a case it does not handle: the plain path runs."""
+
+
+class Ops:
+    """The operations of one array module (NumPy or CuPy), made once per module.
+
+    A fused implementation (a CuPy kernel set, say) registers under a kind, e.g.
+    ``("cell", "gru")``; ``choose(kind, plain, *context)`` returns the first registered
+    implementation that accepts the case, or ``plain``. An implementation is a factory:
+    called with ``(plain, *context)`` it returns its replacement for ``plain`` or raises
+    ``DeclinedError``, so it can decline by dtype, activation, size or anything else, and the
+    plain path, which handles everything, runs.
+
+    >>> import numpy as np
+    >>> o = ops(np)
+    >>> o.name, o.choose(("cell", "gru"), "plain") == "plain"
+    ('numpy', True)
+    """
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.name = getattr(xp, "__name__", "device")
+        self._impls = {}
+
+    def register(self, kind, factory):
+        """Add a fused implementation of ``kind`` (tried before earlier ones)."""
+        self._impls.setdefault(kind, []).insert(0, factory)
+
+    def unregister(self, kind, factory):
+        self._impls.get(kind, []).remove(factory)
+
+    def choose(self, kind, plain, *context):
+        for factory in self._impls.get(kind, ()):
+            try:
+                return factory(plain, *context)
+            except DeclinedError:
+                continue
+        return plain
+
+
+_OPS = {}
+
+
+def ops(xp):
+    """The ``Ops`` of array module ``xp`` (one object per module, made on first use)."""
+    key = id(xp)
+    found = _OPS.get(key)
+    if found is None or found.xp is not xp:
+        found = _OPS[key] = Ops(xp)
+    return found

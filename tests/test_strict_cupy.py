@@ -330,3 +330,34 @@ def test_predict_and_update_state_on_gpu_data(trained, strict_cupy):
         np.testing.assert_allclose(yg.get(), yc, rtol=1e-5, atol=1e-6)
     full = predict(seq, X[0][:, :4])
     np.testing.assert_allclose(yc[:, -1], full[:, -1], rtol=1e-5, atol=1e-6)
+
+
+# -- backend ops: a fused path chosen once per backend, which may decline -------------------
+def test_a_fused_cell_is_chosen_per_backend_and_may_decline(strict_cupy):
+    from dltoolbox.recurrent.directions import Cell
+    calls = []
+
+    def fused_gru(plain, params, X, need_cache):
+        if X.shape[1] > 2:
+            raise backend.DeclinedError("this kernel handles at most 2 sequences")
+
+        def forward(*args):
+            calls.append(X.shape[1])
+            return plain.forward(*args)
+        return Cell(plain.name, plain.num_states, plain.make_params, forward, plain.backward)
+
+    rs = np.random.default_rng(5)
+    layer = _recurrent_layers(rs)[0]
+    o = backend.ops(strict_cupy)
+    assert backend.ops(strict_cupy) is o and backend.ops(np) is not o
+    o.register(("cell", "GRU"), fused_gru)
+    try:
+        for b in (2, 3):
+            x = rs.standard_normal((4, b, 4)).astype(F)
+            y, back, _ = layer.forward(strict_cupy.asarray(x), training=True)
+            np.testing.assert_allclose(y.get(), layer.forward(x)[0], rtol=1e-5, atol=1e-6)
+            back(strict_cupy.asarray(np.ones(y.shape, F)))
+        layer.forward(np.ones((4, 2, 4), F))        # NumPy input: NumPy's ops, not these
+    finally:
+        o.unregister(("cell", "GRU"), fused_gru)
+    assert calls == [2]                            # used for B = 2, declined for B = 3
