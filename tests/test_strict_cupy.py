@@ -269,10 +269,11 @@ def test_regression_and_validation_on_the_stand_in(strict_cupy):
     infos = {}
     for env in ("cpu", "gpu"):
         rng(0)
+        val = (X, Y) if env == "cpu" else (gpuArray(X), Y)
         _, infos[env] = trainNetwork(X, Y, [sequenceInputLayer(2), lstmLayer(5),
                                             fullyConnectedLayer(1), regressionLayer()],
                                      trainingOptions("adam", MaxEpochs=2, MiniBatchSize=4,
-                                                     Verbose=False, ValidationData=(X, Y),
+                                                     Verbose=False, ValidationData=val,
                                                      ValidationFrequency=2,
                                                      ExecutionEnvironment=env), nargout=2)
     for key in ("TrainingLoss", "TrainingRMSE", "ValidationLoss"):

@@ -185,7 +185,7 @@ def validation_metrics(net, seqs, tg, opts):
                  "SequenceLength": opts.SequenceLength,
                  "SequencePaddingDirection": opts.SequencePaddingDirection,
                  "SequencePaddingValue": opts.SequencePaddingValue}
-    out, _, _ = infer(net, seqs, pred_opts, "trainNetwork")
+    out = gather(infer(net, seqs, pred_opts, "trainNetwork")[0])   # GPU data: GPU output
     if tg["kind"] == "classification":
         if tg["seq"]:
             scores = np.concatenate([o.T for o in out], axis=0)
