@@ -177,6 +177,26 @@ def cpu_train_step(cell, size, repeats):
     return median_time(train, lambda: None, repeats, warmup=1)
 
 
+def ops_per_step(cp, cell):
+    """(forward, backward) array operations per time step of the plain path, counted by the
+    stand-in (each is about one CuPy kernel launch): the difference between T = 20 and
+    T = 10, divided by 10."""
+    from tests import strict_cupy as sc  # noqa: PLC0415
+    counts = []
+    for t in (10, 20):
+        layer = make_layer(cell, 8, 16)
+        x = cp.asarray(np.ones((t, 4, 8), F))
+        layer.forward(x, training=True)
+        sc.OPS[0] = 0
+        y, back, _ = layer.forward(x, training=True)
+        fwd = sc.OPS[0]
+        dy = cp.asarray(np.ones(y.shape, F))
+        sc.OPS[0] = 0
+        back(dy)
+        counts.append((fwd, sc.OPS[0]))
+    return tuple((b - a) / 10 for a, b in zip(*counts))
+
+
 # -- 4. Japanese Vowels epoch -----------------------------------------------------------------
 def jv_epoch(env, epochs, n=None):
     X, Y = japaneseVowelsTrainData(nargout=2)
@@ -297,6 +317,11 @@ def main(argv=None):
         result["speedup"][cell] = {"cpu": cpu, "gpu": gpu, "speedup": cpu / gpu}
         print(f"   {cell:<5} CPU {1e3 * cpu:9.1f} ms  GPU {1e3 * gpu:8.2f} ms  "
               f"speed-up {cpu / gpu:6.1f}x")
+
+    if a.stand_in:
+        result["ops_per_step"] = {c: ops_per_step(cp, c) for c in ("gru", "lstm")}
+        print("\n   array operations per time step of the plain path (forward, backward): "
+              + ", ".join(f"{c} {f:g}, {b:g}" for c, (f, b) in result["ops_per_step"].items()))
 
     print("\n4. Japanese Vowels epoch (gruLayer(100,'last'), adam, MiniBatchSize 27), ms")
     epochs = 2 if a.stand_in else 4

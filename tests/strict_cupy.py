@@ -21,6 +21,7 @@ import types
 import numpy as np
 
 HOST_READS = [0]          # explicit device-to-host reads (get/asnumpy) since the last reset
+OPS = [0]                 # array operations (about one CuPy kernel launch each), likewise
 
 
 class HostConversionError(TypeError):
@@ -145,6 +146,7 @@ class StrictArray:
         return _wrap(self._a[_unwrap_index(key)])
 
     def __setitem__(self, key, value):
+        OPS[0] += 1
         self._a[_unwrap_index(key)] = _unwrap(value)
 
     def __getattr__(self, name):
@@ -153,6 +155,8 @@ class StrictArray:
         method = getattr(self._a, name)
 
         def call(*args, **kwargs):
+            OPS[0] += name not in ("reshape", "view", "transpose", "swapaxes", "squeeze",
+                                   "ravel")
             return _wrap(method(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
         return call
 
@@ -161,6 +165,7 @@ def _binary(name):
     op = getattr(np.ndarray, name)
 
     def f(self, other):
+        OPS[0] += 1
         if isinstance(other, (list, tuple)):
             raise TypeError(f"strict CuPy stand-in: {name} with a {type(other).__name__}")
         return _wrap(op(self._a, _unwrap(other)))
@@ -171,6 +176,7 @@ def _inplace(name):
     op = getattr(np.ndarray, name)
 
     def f(self, other):
+        OPS[0] += 1
         op(self._a, _unwrap(other))
         return self
     return f
@@ -193,6 +199,7 @@ def _function(name):
     fn = getattr(np, name)
 
     def call(*args, **kwargs):
+        OPS[0] += name not in _VIEWS
         return _wrap(fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
     call.__name__ = name
     return call
@@ -224,6 +231,9 @@ def _erf(x):
 
     return StrictArray(np.frompyfunc(math.erf, 1, 1)(x._a).astype(x.dtype))
 
+
+_VIEWS = {"reshape", "ravel", "squeeze", "swapaxes", "transpose", "moveaxis", "expand_dims",
+          "broadcast_to", "atleast_2d"}
 
 # Functions CuPy provides with NumPy's signatures (a subset: what dltoolbox may use).
 _FUNCTIONS = (
