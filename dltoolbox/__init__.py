@@ -4,6 +4,7 @@
 """
 
 from .analysis import NetworkAnalysis, activations, analyzeNetwork
+from .backend import gather, gpuArray
 from .categorical import Categorical, categorical, categories, countcats, isordinal
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .errors import DLToolboxError, DLTypeError, DLValueError
@@ -161,6 +162,8 @@ __all__ += [
     "arrayDatastore", "combine", "padsequences", "onehotencode", "onehotdecode", "labels_row",
     "trainingProgressMonitor",
 ]
+
+__all__ += ["gather", "gpuArray"]
 
 
 def _name_call_errors():

@@ -15,7 +15,7 @@ from . import sequences as seqmod
 from ._display import series_network_text
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_one_of, check_positive_integer, describe
-from .backend import cupy_or_none, resolve_environment, to_host
+from .backend import cupy_or_none, get_xp, is_device_array, resolve_environment, to_host
 from .categorical import Categorical
 from .errors import DLToolboxError, as_called_from, raise_error
 from .graph import backprop_layers, run_layers  # noqa: F401 - re-exported
@@ -285,6 +285,12 @@ def _infer(net, X, opts, func):
     seqmod.check_features(seqs, input_layer.InputSize, func, input_layer.Name,
                           min_length=input_layer.MinLength)
     xp, _ = resolve_environment(opts["ExecutionEnvironment"], func)
+    # GPU input gives GPU output (MATLAB: gpuArray in, gpuArray out), on any environment
+    device_in = next((s for s in seqs if is_device_array(s)), None)
+    out_xp = np if device_in is None else get_xp(device_in)
+
+    def result(a):
+        return to_host(a) if out_xp is np else out_xp.asarray(a)
     dtype = net.dtype()
     mode = opts["SequenceLength"]
     direction = opts["SequencePaddingDirection"]
@@ -295,7 +301,8 @@ def _infer(net, X, opts, func):
         batch = [seqs[i] for i in idx]
         lengths = [s.shape[1] for s in batch]
         s = seqmod.padded_length(lengths, mode)
-        Xb = xp.asarray(seqmod.pad(batch, s, direction, opts["SequencePaddingValue"], dtype))
+        Xb = xp.asarray(seqmod.pad(batch, s, direction, opts["SequencePaddingValue"], dtype,
+                                   xp))
         step = s if isinstance(mode, str) else mode
         states = {}
         parts = []
@@ -304,18 +311,18 @@ def _infer(net, X, opts, func):
                                       states or None)
             parts.append(Y)
         if time_out:
-            Y = to_host(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
+            Y = result(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
             if mode == "shortest":
                 lengths = [s] * len(lengths)
             if Y.shape[0] != s:         # convolution or pooling changed the length
                 lengths = [output_length(net.Layers, t) for t in lengths]
             results.extend(seqmod.unpad(Y, lengths, direction))
         else:
-            results.append(to_host(parts[-1]))
+            results.append(result(parts[-1]))
     if time_out:
         out = results[0] if single else results
     else:
-        out = np.concatenate(results, axis=0)
+        out = out_xp.concatenate(results, axis=0)
     return out, single, states
 
 
@@ -380,11 +387,12 @@ def predict(net, X, *args, nargout=1, **kwargs):
 def _labels(net, scores, single):
     classes = net.output_layer.Classes
     if isinstance(scores, list):
-        labels = [Categorical(s.argmax(axis=0), classes, (1, s.shape[1])) for s in scores]
+        labels = [Categorical(to_host(s.argmax(axis=0)), classes, (1, s.shape[1]))
+                  for s in scores]
         return labels
     if scores.ndim == 2 and single and net.has_time_output():
-        return Categorical(scores.argmax(axis=0), classes, (1, scores.shape[1]))
-    return Categorical(scores.argmax(axis=1), classes)
+        return Categorical(to_host(scores.argmax(axis=0)), classes, (1, scores.shape[1]))
+    return Categorical(to_host(scores.argmax(axis=1)), classes)
 
 
 def _check_classifier(net, func):

@@ -4,13 +4,15 @@ The only module that knows about padding, truncation and chunking (reference §1
 'longest' pads to the longest sequence of the mini-batch, 'shortest' truncates to the
 shortest, an integer L pads to a multiple of L and splits into chunks of L steps.
 'right' direction: sequences start at step 1; 'left': sequences end at the last step.
-Padding is never masked.
+Padding is never masked. GPU (CuPy) sequences stay on the device: they are checked by
+shape and dtype only, padded on the device, and the outputs unpadded there.
 """
 
 import numpy as np
 
 from ._nameval import Option
 from ._validate import check_one_of, check_positive_integer, check_scalar, describe, is_real_number
+from .backend import get_xp, is_device_array, to_host
 from .errors import raise_error
 
 
@@ -75,8 +77,6 @@ def to_sequences(X, func, arg="X", channels=None):
     if is_real_number(X) or (isinstance(X, np.ndarray) and X.ndim <= 1):
         X = as_observation(X, channels, func, arg)
     if hasattr(X, "shape") and hasattr(X, "dtype"):
-        if type(X).__module__.startswith("cupy"):
-            X = X.get()
         if X.ndim == 1:
             X = as_observation(X, channels, func, arg)
         if X.ndim != 2:
@@ -95,13 +95,14 @@ def to_sequences(X, func, arg="X", channels=None):
         raise_error(func, "EmptySequenceData", f"'{arg}' holds no sequences.")
     out = []
     for i, s in enumerate(seqs, start=1):
-        if type(s).__module__.startswith("cupy"):
-            s = s.get()
         s = as_observation(s, channels, func, arg, i)
-        try:
-            a = np.asarray(s)
-        except (TypeError, ValueError):
-            a = None
+        if is_device_array(s):          # stays on the GPU
+            a = s
+        else:
+            try:
+                a = np.asarray(s)
+            except (TypeError, ValueError):
+                a = None
         if a is None or a.dtype.kind not in "iuf":
             raise_error(func, "InvalidSequenceData",
                         f"Sequence {i} of '{arg}' is not a numeric array ({describe(s)}).",
@@ -133,8 +134,14 @@ def check_features(seqs, size, func, layer_name, arg="X", min_length=1):
 
 
 def check_finite(seqs, func, arg):
+    device = [k for k, s in enumerate(seqs) if is_device_array(s)]
+    bad = set()
+    if device:      # one read for all GPU sequences
+        xp = get_xp(seqs[device[0]])
+        flags = to_host(xp.stack([xp.isfinite(seqs[k]).all() for k in device]))
+        bad = {device[j] for j in np.flatnonzero(~flags)}
     for i, s in enumerate(seqs, start=1):
-        if not np.isfinite(s).all():
+        if (i - 1 in bad) if is_device_array(s) else not np.isfinite(s).all():
             raise_error(func, "NonFiniteData",
                         f"Sequence {i} of '{arg}' contains NaN or Inf values.")
 
@@ -148,10 +155,20 @@ def padded_length(lengths, mode):
     return -(-max(lengths) // mode) * mode
 
 
-def pad(seqs, length, direction, value, dtype):
-    """Stack C-by-T_i sequences into a (length, B, C) array, padding or truncating."""
+def pad(seqs, length, direction, value, dtype, xp=np):
+    """Stack C-by-T_i sequences into a (length, B, C) array, padding or truncating.
+
+    With GPU sequences and a GPU ``xp`` the batch is built on the device; with a GPU
+    ``xp`` and host sequences it is built on the host (the caller uploads it once); with
+    ``xp`` NumPy, GPU sequences are copied to the host first.
+    """
     c = seqs[0].shape[0]
-    out = np.full((length, len(seqs), c), value, dtype=dtype)
+    if xp is np or not any(is_device_array(s) for s in seqs):
+        xp = np
+        seqs = [to_host(s) for s in seqs]
+    else:
+        seqs = [xp.asarray(s) for s in seqs]
+    out = xp.full((length, len(seqs), c), value, dtype=dtype)
     for b, s in enumerate(seqs):
         t = min(s.shape[1], length)
         if direction == "right":
@@ -168,7 +185,7 @@ def unpad(Y, lengths, direction):
     for b, t in enumerate(lengths):
         t = min(t, s)
         part = Y[:t, b, :] if direction == "right" else Y[s - t:, b, :]
-        out.append(np.ascontiguousarray(part.T))
+        out.append(get_xp(Y).ascontiguousarray(part.T))
     return out
 
 

@@ -271,6 +271,7 @@ def good_calls(tmp):
         "importONNXNetwork": ((onnx_path,), {"OutputLayerType": "regression"}),
     }
     table.update(_current_api_calls(X, c))
+    table.update({"gather": ((X,), {}), "gpuArray": ((X,), {})})   # gpuArray: on the GPU
     return table
 
 
@@ -353,6 +354,7 @@ def test_sweep_every_public_function(tmp_path, monkeypatch, capsys):
     import importlib.util
     monkeypatch.chdir(tmp_path)
     tmp = str(tmp_path)
+    _gpu_or_stand_in(monkeypatch)
     table = good_calls(tmp)
     public = [n for n in dltoolbox.__all__ if n not in EXCEPTIONS | NOT_SWEPT]
     if importlib.util.find_spec("onnx") is None:     # the ONNX functions need the extra
@@ -390,6 +392,20 @@ def test_sweep_every_public_function(tmp_path, monkeypatch, capsys):
               f"{named_count} named errors, {accepted} accepted, {len(escaped)} unnamed")
     assert not escaped, "\n".join(escaped)
     assert tried > 1000 and named_count > 0.8 * tried
+
+
+def _gpu_or_stand_in(monkeypatch):
+    """Without a usable GPU, the sweep runs with the strict CuPy stand-in as dltoolbox's GPU
+    module (as the strict_cupy fixture sets it), so that gpuArray has a good call and
+    ExecutionEnvironment 'auto' runs the GPU path's logic."""
+    import sys
+
+    from dltoolbox import backend
+    if backend.cupy_or_none() is None:
+        from tests import strict_cupy as sc
+        monkeypatch.setitem(sys.modules, "cupy_strict", sc.MODULE)
+        monkeypatch.setattr(backend, "_cupy", sc.MODULE)
+        monkeypatch.setattr(backend, "_probe_error", None)
 
 
 @contextlib.contextmanager

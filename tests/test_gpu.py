@@ -1,4 +1,5 @@
-"""CuPy parity: the same code on the GPU gives the CPU's numbers (skipped without a GPU)."""
+"""CuPy parity: the same code on the GPU gives the CPU's numbers (on the strict CuPy stand-in
+without a GPU, see tests/strict_cupy.py)."""
 
 import numpy as np
 import pytest

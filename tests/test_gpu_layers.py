@@ -1,6 +1,6 @@
 """CuPy parity for the issue-14 layers: forward and backward on the GPU give the CPU's
-numbers, and a mixed network trains with ExecutionEnvironment 'gpu' (skipped without a
-GPU)."""
+numbers, and a mixed network trains with ExecutionEnvironment 'gpu' (on the strict CuPy
+stand-in without a GPU, see tests/strict_cupy.py)."""
 
 import numpy as np
 import pytest

@@ -122,7 +122,10 @@ class ClassificationOutputLayer(Layer):
         return X, (lambda dY, out=None: (dY, {})), None
 
     def loss(self, Y, T):
-        """(reported loss, dL/dY, accuracy in %) for scores Y and one-hot targets T."""
+        """(reported loss, dL/dY, accuracy in %) for scores Y and one-hot targets T.
+
+        On the GPU loss and accuracy are 0-d device arrays (``backend.host_scalars``
+        reads them), so that computing them does not wait for the device."""
         xp = get_xp(Y)
         n = Y.shape[-2]
         s = Y.shape[0] if Y.ndim == 3 else 1
@@ -130,8 +133,10 @@ class ClassificationOutputLayer(Layer):
         wT = T
         if not isinstance(self.ClassWeights, str):
             wT = T * xp.asarray(self.ClassWeights, dtype=Y.dtype)
-        loss = -float((wT * xp.log(Yc)).sum()) / (n * s)
+        total = (wT * xp.log(Yc)).sum()
         dY = -wT / Yc / n
-        hit = Y.argmax(axis=-1) == T.argmax(axis=-1)
-        accuracy = 100.0 * float(hit.sum()) / (n * s)
-        return loss, dY, accuracy
+        hit = (Y.argmax(axis=-1) == T.argmax(axis=-1)).sum()
+        if xp is not np:        # device scalars: the loop reads them in one transfer
+            return total.astype(xp.float64) * (-1.0 / (n * s)), dY, \
+                hit.astype(xp.float64) * (100.0 / (n * s))
+        return -float(total) / (n * s), dY, 100.0 * float(hit) / (n * s)

@@ -5,8 +5,11 @@ back-propagated gradient, as MATLAB computes it: (Y - T) / N (no 1/S).
 RMSE metric: sqrt(sum (Y - T)^2 / (N S)), so RMSE^2 = 2 loss.
 """
 
+import numpy as np
+
 from .._nameval import Option, options_table
 from .._validate import check_text, describe
+from ..backend import get_xp
 from ..errors import raise_error
 from ._base import Layer
 
@@ -62,10 +65,16 @@ class RegressionOutputLayer(Layer):
         return X, (lambda dY, out=None: (dY, {})), None
 
     def loss(self, Y, T):
-        """(reported loss, dL/dY, RMSE) for responses Y and targets T."""
+        """(reported loss, dL/dY, RMSE) for responses Y and targets T (0-d device arrays
+        for loss and RMSE on the GPU)."""
         n = Y.shape[-2]
         s = Y.shape[0] if Y.ndim == 3 else 1
         diff = Y - T
-        sq = float((diff * diff).sum())
+        sq = (diff * diff).sum()
+        xp = get_xp(Y)
+        if xp is not np:        # device scalars: the loop reads them in one transfer
+            mse = sq.astype(xp.float64) * (1.0 / (n * s))
+            return mse * 0.5, diff / n, xp.sqrt(mse)
+        sq = float(sq)
         return 0.5 * sq / (n * s), diff / n, (sq / (n * s)) ** 0.5
 

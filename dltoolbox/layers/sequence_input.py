@@ -19,7 +19,7 @@ from .._validate import (
     check_positive_integer,
     check_text,
 )
-from ..backend import get_xp
+from ..backend import get_xp, to_host
 from ..errors import raise_error
 from ._base import Layer
 
@@ -134,7 +134,8 @@ class SequenceInputLayer(Layer):
 
     def compute_statistics(self, sequences):
         """Set Mean/StandardDeviation/Min/Max from a list of C-by-T training sequences."""
-        data = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=1)
+        data = np.concatenate([np.asarray(to_host(s), dtype=np.float64) for s in sequences],
+                              axis=1)
         if self.NormalizationDimension == "all":
             data = data.reshape(1, -1)
         stats = {"Mean": data.mean(axis=1), "StandardDeviation": data.std(axis=1),

@@ -17,7 +17,7 @@ depend on the cell:
 
 from collections import namedtuple
 
-from ..backend import get_xp
+from ..backend import get_xp, ops
 
 Cell = namedtuple("Cell", "name num_states make_params forward backward")
 Cell.__doc__ = """A recurrent cell: ``forward(p, X, states0, need_cache) -> (hs, finals,
@@ -33,6 +33,8 @@ def run(cell, params, X, states0, need_cache, last):
     state name (learnables stacked by direction along rows, states along columns).
     """
     T = X.shape[0]
+    # a fused implementation of this cell for X's backend (a CuPy kernel set), or the cell
+    cell = ops(get_xp(X)).choose(("cell", cell.name), cell, params, X, need_cache)
     if len(params) == 1:
         p = params[0]
         hs, finals, cache = cell.forward(p, X, states0, need_cache)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import initializers
 from .. import sequences as seqmod
-from ..backend import resolve_environment, to_host
+from ..backend import gather, host_scalars, resolve_environment, to_host
 from ..categorical import Categorical, categorical
 from ..errors import DLToolboxError, as_called_from, raise_error
 from ..graph import Graph
@@ -185,7 +185,7 @@ def validation_metrics(net, seqs, tg, opts):
                  "SequenceLength": opts.SequenceLength,
                  "SequencePaddingDirection": opts.SequencePaddingDirection,
                  "SequencePaddingValue": opts.SequencePaddingValue}
-    out, _, _ = infer(net, seqs, pred_opts, "trainNetwork")
+    out = gather(infer(net, seqs, pred_opts, "trainNetwork")[0])   # GPU data: GPU output
     if tg["kind"] == "classification":
         if tg["seq"]:
             scores = np.concatenate([o.T for o in out], axis=0)
@@ -313,7 +313,7 @@ def _check_inputs(X, Y, layers, options, func):
     seqmod.check_features(seqs, arr[0].InputSize, func, arr[0].Name,
                           min_length=arr[0].MinLength)
     seqmod.check_finite(seqs, func, "X")
-    tg = prepare_targets(Y, seqs, single, arr, func)
+    tg = prepare_targets(gather(Y), seqs, single, arr, func)   # targets live on the host
     return arr, seqs, tg
 
 
@@ -377,7 +377,7 @@ def _schedule(opts, seqs, tg, xp, par=None):
         ids = ids[a:b]
         pad = opts.SequencePaddingValue
         return (s, xp.asarray(seqmod.pad([seqs[i] for i in ids], s, direction, pad,
-                                         np.float32)),
+                                         np.float32, xp)),
                 xp.asarray(_batch_targets(tg, ids, s, direction, pad, np.float32)))
 
     blocks = list(seqmod.mini_batches(n, mbs, keep_last=False))
@@ -627,6 +627,7 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
             Yp = ys[0]
             _check_output_length(Yp, Tc, seq_targets, func)
             loss, dY, metric = loss_of(Yp, Tc)
+            loss, metric = host_scalars(loss, metric)   # on the GPU: the iteration's one read
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
             warnings.warn(f"{func}: the training loss became {loss} at iteration "

@@ -147,10 +147,11 @@ def regularize_and_clip(g, theta, l2_scaled, segments, method, threshold, tmp):
         g += tmp
     if threshold == float("inf"):
         return
-    if method == "l2norm":
+    if xp is not np and method in ("l2norm", "global-l2norm"):
+        _clip_on_device(xp, g, segments if method == "l2norm" else [(0, g.size)], threshold)
+    elif method == "l2norm":
         xp.multiply(g, g, out=tmp)
-        sums = [float(v) for v in xp.add.reduceat(tmp, [a for a, _ in segments])] \
-            if xp is np else [float(xp.dot(g[a:b], g[a:b])) for a, b in segments]
+        sums = [float(v) for v in xp.add.reduceat(tmp, [a for a, _ in segments])]
         for (a, b), sq in zip(segments, sums):
             norm = sq ** 0.5
             if norm > threshold:
@@ -161,3 +162,13 @@ def regularize_and_clip(g, theta, l2_scaled, segments, method, threshold, tmp):
             g *= threshold / total
     else:
         xp.clip(g, -threshold, threshold, out=g)
+
+
+def _clip_on_device(xp, g, segments, threshold):
+    """Norm clipping without reading the norms back: each segment is scaled by
+    threshold / max(norm, threshold), which is exactly 1 when the norm is within the
+    threshold (the norms in float64, as on the host)."""
+    for a, b in segments:
+        seg = g[a:b]
+        norm = xp.sqrt(xp.dot(seg, seg).astype(xp.float64))
+        seg *= (threshold / xp.maximum(norm, threshold)).astype(g.dtype)
