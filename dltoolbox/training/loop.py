@@ -627,7 +627,10 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
             Yp = ys[0]
             _check_output_length(Yp, Tc, seq_targets, func)
             loss, dY, metric = loss_of(Yp, Tc)
-            loss, metric = host_scalars(loss, metric)   # on the GPU: the iteration's one read
+            if isinstance(metric, dict):     # trainnet's Metrics, computed on the host
+                (loss,) = host_scalars(loss)
+            else:                            # on the GPU: the iteration's one read
+                loss, metric = host_scalars(loss, metric)
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
             warnings.warn(f"{func}: the training loss became {loss} at iteration "
