@@ -309,6 +309,11 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     if output_network in ("best-validation", "best-validation-loss") and val is None:
         raise_error(func, "OutputNetworkNeedsValidation",
                     "OutputNetwork 'best-validation' needs ValidationData.")
+    if opts.ExecutionEnvironment in ("parallel", "multi-gpu"):
+        raise_error(func, "NotSupported",
+                    f"ExecutionEnvironment '{opts.ExecutionEnvironment}' is not supported by "
+                    f"trainnet yet; trainNetwork trains data-parallel (docs/porting.md §17), "
+                    f"or use 'auto', 'cpu' or 'gpu'.")
     xp, _ = resolve_environment(opts.ExecutionEnvironment, func)
     run = _Run(graph.layers, opts, xp, graph)
     rate_of = rate_function(opts, len(seqs), func)
