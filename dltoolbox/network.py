@@ -277,7 +277,9 @@ def infer(net, X, opts, func):
 def _infer(net, X, opts, func):
     _check_net(net, func)
     input_layer = list.__getitem__(net.Layers, 0)
-    if type(X) is not list:     # a scalar or a 1-D array: one time step or one sequence
+    if type(X) is not list and not (type(X) is np.ndarray and X.ndim == 2):
+        # a scalar or a 1-D array: one time step or one sequence (a C-by-T array, the
+        # closed-loop step's input, skips the call: as_observation returns it unchanged)
         X = seqmod.as_observation(X, input_layer.InputSize, func)
     if _one_sequence_on_cpu(X, opts):
         return _infer_one(net, X, func)

@@ -29,6 +29,10 @@ SEQUENCE_OPTIONS = (
 )
 
 
+def _what(arg, index):
+    return f"'{arg}'" if index is None else f"Sequence {index} of '{arg}'"
+
+
 def as_observation(x, channels, func, arg="X", index=None):
     """A scalar or 1-D array as one C-by-T observation of a ``channels``-channel network.
 
@@ -44,10 +48,10 @@ def as_observation(x, channels, func, arg="X", index=None):
     >>> as_observation(np.ones(7), 1, "predict").shape
     (1, 7)
     """
-    what = f"'{arg}'" if index is None else f"Sequence {index} of '{arg}'"
     if is_real_number(x):
         if channels in (None, 1):
             return np.array([[x]], dtype=np.asarray(x).dtype if hasattr(x, "dtype") else None)
+        what = _what(arg, index)
         raise_error(func, "ScalarInput",
                     f"{what} is a scalar, but the network has {channels} input channels. "
                     f"Pass one time step as a {channels}-by-1 array "
@@ -58,6 +62,7 @@ def as_observation(x, channels, func, arg="X", index=None):
             return x.reshape(1, -1)
         if n == channels:
             return x.reshape(-1, 1)
+        what = _what(arg, index)
         raise_error(func, "AmbiguousVector",
                     f"{what} is a 1-D array of {n} values, but the network has {channels} "
                     f"input channels. Pass a {channels}-by-T array: x.reshape({channels}, -1) "
