@@ -25,6 +25,7 @@ from dltoolbox import (
     sequenceInputLayer,
     softmaxLayer,
     trainingOptions,
+    trainnet,
     trainNetwork,
 )
 from dltoolbox.layers.fully_connected import FullyConnectedLayer
@@ -82,6 +83,40 @@ def scenarios(env, checkpoints=""):
                            ExecutionEnvironment=env))
 
 
+def rmse_loss(Y, T):
+    """A loss handle that is not a mean over observations (the root of one): exact in
+    parallel only because the loss is taken on the whole mini-batch's outputs."""
+    d = Y - T
+    loss = float(np.sqrt((d * d).mean()))
+    return loss, d / (d.size * max(loss, 1e-12))
+
+
+def trainnet_scenarios(env):
+    """(name, X, T, layers, loss, options) of the trainnet trainings."""
+    X = _data(24, 3, 0)
+    Y = categorical(['a', 'b', 'c'] * 8)
+    Xv, Yv = _data(11, 3, 100), categorical(['a', 'b', 'c', 'a'] * 2 + ['b', 'c', 'a'])
+    par = env != "cpu"
+    yield ("tn_cls", X, Y,
+           [sequenceInputLayer(3), gruLayer(6, 'OutputMode', 'last'), fullyConnectedLayer(3),
+            softmaxLayer()], "crossentropy",
+           trainingOptions('adam', MaxEpochs=3, MiniBatchSize=8, VerboseFrequency=1,
+                           Shuffle='every-epoch', GradientThreshold=1, InitialLearnRate=0.05,
+                           Metrics=['accuracy', 'fscore', 'auc'], ObjectiveMetricName='fscore',
+                           ValidationData=(Xv, Yv), ValidationFrequency=2,
+                           OutputNetwork='best-validation', InputDataFormats='CTB',
+                           ExecutionEnvironment=env))
+    R = [np.cumsum(x[:2], axis=1) for x in X]
+    from tests import parallel_script  # rmse_loss as pool workers can unpickle it
+
+    yield ("tn_reg", X, R, [sequenceInputLayer(3), gruLayer(5), fullyConnectedLayer(2)],
+           parallel_script.rmse_loss,
+           trainingOptions('sgdm', MaxEpochs=2, MiniBatchSize=8, Verbose=False,
+                           SequenceLength=4, Metrics='rmse', InputDataFormats='CTB',
+                           TargetDataFormats='CTB', WorkerLoad=[1, 3] if par else [],
+                           ExecutionEnvironment=env))
+
+
 def flat(net):
     """The learnables (and batch normalization statistics) of ``net`` in one vector."""
     return np.concatenate([np.ravel(getattr(layer, name)) for layer in net.Layers
@@ -100,6 +135,17 @@ def train_all(env, checkpoints=""):
         out[name + "_loss"] = info.TrainingLoss
         if name == "adam":
             out[name + "_val"] = info.ValidationLoss
+    for name, X, T, layers, loss, opts in trainnet_scenarios(env):
+        rng(0)
+        net, info = trainnet(X, T, layers, loss, opts, nargout=2)
+        out[name] = flat(net)
+        history = info.TrainingHistory
+        out[name + "_loss"] = np.asarray(history.Loss, dtype=np.float64)
+        out[name + "_metric"] = np.asarray(getattr(history, history.VariableNames[-1]),
+                                           dtype=np.float64)
+        if name == "tn_cls":
+            out[name + "_val"] = np.asarray(info.ValidationHistory.FScore, dtype=np.float64)
+            out[name + "_best"] = np.array([info.OutputNetworkIteration])
     return out
 
 
@@ -140,7 +186,7 @@ def _inject(kind):
 
     if parallel.mpi().COMM_WORLD.Get_rank() != 1:
         return
-    real, calls = parallel.run_layers, [0]
+    real, calls = parallel.run_forward, [0]
 
     def patched(*args, **kwargs):
         calls[0] += 1
@@ -150,7 +196,7 @@ def _inject(kind):
             time.sleep(120)
         return real(*args, **kwargs)
 
-    parallel.run_layers = patched
+    parallel.run_forward = patched
 
 
 def _failing_training(fc_class=None):

@@ -68,6 +68,16 @@ def _check_parity(out, single):
         assert np.abs(a).max() > 0
     np.testing.assert_allclose(out["adam_val"], single["adam_val"], rtol=1e-5)
     assert np.isnan(out["adam_val"][2]) and not np.isnan(out["adam_val"][1])
+    # trainnet: metrics that are no mean over observations (F-score, AUC; a loss handle
+    # that is the root of a mean), validation split across ranks, the best-validation net
+    for name in ("tn_cls", "tn_reg"):
+        a, b = single[name], out[name]
+        assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max(), name
+        for key in ("_loss", "_metric"):
+            np.testing.assert_allclose(out[name + key], single[name + key], rtol=1e-5,
+                                       err_msg=name + key)
+    np.testing.assert_allclose(out["tn_cls_val"], single["tn_cls_val"], rtol=1e-5)
+    assert out["tn_cls_best"][0] == single["tn_cls_best"][0] == 4
 
 
 @needs_mpi
@@ -78,8 +88,8 @@ def test_mpiexec_two_ranks_equal_single_process(tmp_path, single):
     assert done.returncode == 0, done.stderr[-3000:]
     out = dict(np.load(tmp_path / "w.npz"))
     _check_parity(out, single)
-    for name in ("adam", "sgdm", "bn", "bnsplit", "dispatch"):    # the same network on every rank
-        assert np.array_equal(out[name], out[name + "_rank1"])
+    for name in ("adam", "sgdm", "bn", "bnsplit", "dispatch", "tn_cls", "tn_reg"):
+        assert np.array_equal(out[name], out[name + "_rank1"])   # the same on every rank
     # one verbose table (the adam training; the others are quiet), from rank 0 only
     text = done.stdout
     assert text.count("Training finished: Max epochs completed.") == 1
@@ -87,6 +97,10 @@ def test_mpiexec_two_ranks_equal_single_process(tmp_path, single):
     assert text.count("Training across multiple CPUs (2 workers).") == 1
     assert len([ln for ln in text.splitlines() if ln.startswith("|       ")
                 and ln.split("|")[2].strip().isdigit()]) == 9
+    # trainnet's table once (rows for iterations 0-9), from rank 0 only
+    assert text.count("    Iteration    Epoch    TimeElapsed") == 1
+    assert text.count("Training stopped: Max epochs completed") == 1
+    assert "0.05" in text.split("Training stopped")[0].splitlines()[-1]
     # checkpoints from the client only: iterations 4 and 8
     names = sorted(os.listdir(checkpoints))
     assert [n.split("__")[1] for n in names] == ["4", "8"]
@@ -102,6 +116,7 @@ def test_parpool_two_workers_equal_single_process(tmp_path, single):
     assert "Connected to parallel pool with 2 workers." in text
     assert "NumWorkers: 2" in text
     assert text.count("|  Epoch  |  Iteration  |") == 1
+    assert text.count("    Iteration    Epoch    TimeElapsed") == 1
     assert "after delete: None" in text
 
 
@@ -122,7 +137,7 @@ def test_hung_worker_times_out(tmp_path):
     done = _run(["mpiexec", "hang", str(tmp_path / "h.npz")], tmp_path, timeout=60,
                 env={parallel.TIMEOUT_VARIABLE: "2"})
     assert "dltoolbox:trainNetwork:CollectiveTimeout" in done.stdout, done.stderr[-2000:]
-    assert "within 2 s during the gradient allreduce of iteration 3" in done.stdout
+    assert "within 2 s during the exchange of the outputs of iteration 3" in done.stdout
     assert int(np.load(tmp_path / "h.npz")["iteration"]) == 2
     assert done.returncode != 0      # the job is aborted at exit: the hung rank is ended
 
@@ -206,6 +221,27 @@ def test_multi_gpu_without_gpu_is_a_named_error():
     assert e.value.identifier == "dltoolbox:trainNetwork:GPUNotAvailable"
 
 
+def test_trainnet_multi_gpu_without_gpu_is_a_named_error():
+    from dltoolbox import trainnet
+    from dltoolbox.backend import cupy_or_none
+
+    if cupy_or_none() is not None:
+        pytest.skip("a GPU is present")
+    name, X, T, layers, loss, opts = next(parallel_script.trainnet_scenarios("multi-gpu"))
+    with pytest.raises(DLToolboxError) as e:
+        trainnet(X, T, layers, loss, opts)
+    assert e.value.identifier == "dltoolbox:trainnet:GPUNotAvailable"
+
+
+def test_task_that_cannot_be_sent_is_a_named_error():
+    # a lambda cannot reach a pool's workers: say so before anything is sent
+    pool = parallel.Pool.__new__(parallel.Pool)
+    with pytest.raises(DLToolboxError) as e:
+        pool._send(("trainnet", (lambda Y, T: (0.0, Y),)), "trainnet")
+    assert e.value.identifier == "dltoolbox:trainnet:CannotSendToWorkers"
+    assert "not a lambda" in str(e.value)
+
+
 @needs_mpi
 @pytest.mark.skipif(parallel._physical_cores() > 4,
                     reason="the default pool has one worker per physical core: too many here")
@@ -225,7 +261,7 @@ def test_hung_pool_worker_times_out(tmp_path):
                 env={parallel.TIMEOUT_VARIABLE: "3"})
     text = done.stdout
     assert "dltoolbox:trainNetwork:CollectiveTimeout" in text, done.stderr[-2000:]
-    assert "within 3 s during the gradient allreduce of iteration 1" in text
+    assert "within 3 s during the exchange of the outputs of iteration 1" in text
     assert "pool after the timeout: None" in text     # its workers were ended
     assert int(np.load(tmp_path / "ph.npz")["iteration"]) == 0
 

@@ -293,24 +293,3 @@ def test_training_progress_plot(monkeypatch):
     path = out.getvalue().strip().rsplit(" ", 1)[-1]
     assert out.getvalue().startswith("Training progress plot saved to ") and \
         path.endswith(".png")
-
-
-@pytest.mark.parametrize("env", ["parallel", "multi-gpu"])
-def test_trainnet_parallel_is_a_named_error_for_now(env):
-    from dltoolbox import (
-        DLToolboxError,
-        categorical,
-        fullyConnectedLayer,
-        lstmLayer,
-        sequenceInputLayer,
-        softmaxLayer,
-        trainingOptions,
-        trainnet,
-    )
-    X = [np.zeros((4, 2), np.float32)] * 2
-    layers = [sequenceInputLayer(2), lstmLayer(2, OutputMode='last'), fullyConnectedLayer(2),
-              softmaxLayer()]
-    with pytest.raises(DLToolboxError) as err:
-        trainnet(X, categorical(['a', 'b']), layers, "crossentropy",
-                 trainingOptions('adam', MaxEpochs=1, Verbose=False, ExecutionEnvironment=env))
-    assert err.value.identifier == "dltoolbox:trainnet:NotSupported"

@@ -358,9 +358,10 @@ def _schedule(opts, seqs, tg, xp, par=None):
     iteration (``first``: the chunk starts a new mini-batch, so the recurrent state resets)
     and ("end", epoch) after each epoch.
 
-    In parallel training (``par``) the order comes from the client and X, T are this
-    worker's part of the mini-batch padded to the whole mini-batch's length (None when its
-    share is 0). With DispatchInBackground the next mini-batch of the epoch is padded in a
+    In parallel training (``par``) the order comes from the client, X is this worker's
+    part of the mini-batch padded to the whole mini-batch's length (None when its share is
+    0) and T holds the whole mini-batch's targets (the loss is taken on the whole
+    mini-batch's outputs). With DispatchInBackground the next mini-batch of the epoch is padded in a
     background thread while this one trains (the shuffle stays in this thread, so the
     random stream is the same as without it)."""
     n = len(seqs)
@@ -372,13 +373,12 @@ def _schedule(opts, seqs, tg, xp, par=None):
 
     def prepare(ids):
         s = seqmod.padded_length([seqs[i].shape[1] for i in ids], mode)
-        if b == a:
-            return s, None, None
-        ids = ids[a:b]
         pad = opts.SequencePaddingValue
-        return (s, xp.asarray(seqmod.pad([seqs[i] for i in ids], s, direction, pad,
-                                         np.float32, xp)),
-                xp.asarray(_batch_targets(tg, ids, s, direction, pad, np.float32)))
+        T = xp.asarray(_batch_targets(tg, ids, s, direction, pad, np.float32))
+        if b == a:
+            return s, None, T
+        return (s, xp.asarray(seqmod.pad([seqs[i] for i in ids[a:b]], s, direction, pad,
+                                         np.float32, xp)), T)
 
     blocks = list(seqmod.mini_batches(n, mbs, keep_last=False))
     batches = {}   # padded mini-batches, reused while the order is fixed
@@ -403,8 +403,7 @@ def _schedule(opts, seqs, tg, xp, par=None):
                 step = s if isinstance(mode, str) else mode
                 for c0 in range(0, s, step):
                     yield ("chunk", epoch, rate, None if Xb is None else Xb[c0:c0 + step],
-                           Tb[c0:c0 + step] if tg["seq"] and Tb is not None else Tb,
-                           c0 == 0)
+                           Tb[c0:c0 + step] if tg["seq"] else Tb, c0 == 0)
             yield ("end", epoch)
     finally:
         if helper is not None:
@@ -551,7 +550,6 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     if opts.CheckpointPath:     # named errors now, not after the iterations have run
         write_checkpoint(None, run.host_network(), func)
     if par is not None:
-        par.regression = regression
         par.share_network(run)
     report = _Report(opts, regression, val is not None, stream, plot)
     report.begin(device)
@@ -615,7 +613,7 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
         _, epoch, rate, Xc, Tc, first = event
         if par is not None:     # forward, backward and the allreduce on every worker
             loss, metric, states = par.iteration_step(
-                run, Xc, Tc, first, states, iteration + 1,
+                run, Xc, Tc, first, states, iteration + 1, loss_of,
                 lambda Yp, Tc: _check_output_length(Yp, Tc, seq_targets, func))
         else:
             try:

@@ -11,13 +11,15 @@ same code runs on one laptop and on a cluster with the site's MPI. Two ways to s
 
 Synchronous data parallelism with MATLAB's semantics: each iteration's mini-batch is padded
 as a whole (its padded length is that of the whole mini-batch) and split by WorkerLoad; each
-worker pads only its own part to that length. Each worker's gradient, loss and metric are
-scaled by its share of observations and summed by ONE allreduce of the flat gradient buffer
-(three extra elements carry the loss, the metric and a failure count), which gives the
-full-batch mean because the loss is a mean over observations. Every rank then runs the same
-solver step on the same sum, so every rank keeps the same network; it is broadcast from the
-client once more at the end. Only the client prints, plots, calls OutputFcn and writes
-checkpoints.
+worker pads only its own part to that length and runs the forward pass on it. The parts'
+outputs (small: observations by classes, or by time steps and responses) are gathered on
+every rank, so the loss, dL/dY and the metrics are those of the whole mini-batch, as in one
+process, for every loss and metric (trainNetwork's output layers, trainnet's losses, metrics
+and function handles). Each worker backpropagates its slice of dL/dY, and ONE allreduce of
+the flat gradient buffer (after it: a failure count and the batch normalization sums) adds
+the parts' gradients. Every rank then runs the same solver step on the same sum, so every
+rank keeps the same network; it is broadcast from the client once more at the end. Only the
+client prints, plots, calls OutputFcn and writes checkpoints.
 
 Every collective is non-blocking and waited for with a deadline (``DLTOOLBOX_COLLECTIVE_TIMEOUT``
 seconds, default 600), so a hung or lost worker gives ``dltoolbox:trainNetwork:CollectiveTimeout``
@@ -36,16 +38,16 @@ import numpy as np
 
 from .. import initializers
 from .._display import property_block
+from ..backend import host_scalars, to_host
 from ..errors import DLToolboxError, DLValueError, raise_error
 from ..layers.batch_normalization import BatchNormalizationLayer
-from ..network import backprop_layers, run_layers
 
 __all__ = ["parpool", "gcp", "delete", "Pool", "split_load", "ENVIRONMENTS"]
 
 ENVIRONMENTS = ("parallel", "multi-gpu")
 TIMEOUT_VARIABLE = "DLTOOLBOX_COLLECTIVE_TIMEOUT"
 DEFAULT_TIMEOUT = 600.0
-EXTRA = 3                   # loss, metric, failure count after the gradient (then BN sums)
+EXTRA = 1                   # the failure count after the gradient (then the BN sums)
 _MESSAGE_BYTES = 4096       # a failing worker's message, UTF-8, padded
 
 _mpi_module = None
@@ -207,7 +209,7 @@ class Context:
         self.timeout = collective_timeout()
         self.load = opts.WorkerLoad
         self.run = None
-        self.regression = False      # set by trainNetwork: RMSE combines as mean squares
+        self.network_of = lambda run: run.host_network()   # trainnet: a dlnetwork
         self.iteration = 0
         self._total = 1
         self._counts = {}
@@ -275,7 +277,7 @@ class Context:
                    f"training stopped.", "CollectiveTimeout")
 
     def _fail(self, message, mnemonic="WorkerFailed", cause=None):
-        net = self.run.host_network() if self.run is not None else None
+        net = self.network_of(self.run) if self.run is not None else None
         done = self.iteration
         err = ParallelTrainingError(f"dltoolbox:{self.func}:{mnemonic}",
                            f"{self.func}: {message} The error's 'net' holds the network of "
@@ -306,33 +308,53 @@ class Context:
         self.bcast(order, "the broadcast of the shuffled order")
         return order
 
-    def iteration_step(self, run, Xc, Tc, first, states, iteration, check=None):
-        """Forward, loss and backward on this rank's part, then the one allreduce.
+    def iteration_step(self, run, Xc, Tc, first, states, iteration, loss_of, check=None):
+        """Forward on this rank's part, the loss on the whole mini-batch, backward on the
+        part, then the one gradient allreduce.
 
-        Returns (loss, metric, states) of the whole mini-batch. Batch normalization layers
-        normalize with their part's statistics (as each MATLAB worker does); the moving
-        statistics they commit are those of the whole mini-batch."""
+        ``Tc`` holds the targets of the whole mini-batch. The parts' outputs are gathered on
+        every rank, so that ``loss_of(Y, T)`` -> (loss, dL/dY, metric) sees the whole
+        mini-batch, as in one process: any loss and any metric (F-score, AUC, a function
+        handle) is exact. Each rank backpropagates its slice of dL/dY; the allreduce sums
+        the gradients. Returns (loss, metric, states) of the whole mini-batch. Batch
+        normalization layers normalize with their part's statistics (as each MATLAB worker
+        does); the moving statistics they commit are those of the whole mini-batch."""
         self.iteration = iteration - 1
         n = run.theta.size
         buf = run.grad_buffer
         norms = _batch_norms(run.layers)
         message = cause = None
-        if Xc is None:
+        Yp = backs = None
+        if Xc is not None:
+            try:
+                Yp, backs, states = run_forward(run, Xc, None if first else states)
+            except Exception as err:  # noqa: BLE001 - reported to every rank by name
+                message, cause = f"{type(err).__name__}: {err}", err
+        parts = self.allgather_arrays([] if Yp is None else [_batch_first(Yp)],
+                                      f"the exchange of the outputs of iteration {iteration}",
+                                      failed=message is not None)
+        if parts is None:
+            self._report_failure(message, cause, iteration)
+        xp = run.xp
+        Y = _batch_first(xp.asarray(np.concatenate(parts, axis=0)))
+        if check is not None:
+            check(Y, Tc)
+        loss, dY, metric = loss_of(Y, Tc)
+        if isinstance(metric, dict):
+            (loss,) = host_scalars(loss)
+        else:
+            loss, metric = host_scalars(loss, metric)
+        if Yp is None:
             buf[...] = 0
         else:
             try:
-                Yp, backs, states = run_layers(run.layers, Xc, True, None if first else states)
-                if check is not None:
-                    check(Yp, Tc)
-                loss, dY, metric = run.layers[-1].loss(Yp, Tc)
-                _, grads = backprop_layers(backs, dY, run.grad_out)
+                a, b = self.part(self._total)
+                dY_part = dY[a:b] if dY.ndim == 2 else dY[:, a:b]
+                grads = run.graph.backward(backs, [xp.ascontiguousarray(dY_part)],
+                                           run.grad_out)[1]
                 run.collect(grads)
+                buf[n] = 0
                 share = Xc.shape[1] / self._total
-                run.grad *= share
-                if self.regression:
-                    metric = metric * metric          # RMSE combines as mean squares
-                buf[n:n + EXTRA] = run.xp.asarray([loss * share, metric * share, 0.0],
-                                                  dtype=buf.dtype)
                 at = n + EXTRA
                 for layer in norms:
                     mu, var = layer._pending
@@ -341,25 +363,51 @@ class Context:
                     buf[at + c:at + 2 * c] = (var.reshape(-1) + mu.reshape(-1) ** 2) * share
                     at += 2 * c
             except Exception as err:  # noqa: BLE001 - reported to every rank by name
-                message = f"{type(err).__name__}: {err}"
-                cause = err
+                message, cause = f"{type(err).__name__}: {err}", err
                 buf[...] = 0
-                buf[n + 2] = 1
+                buf[n] = 1
         start = time.perf_counter()
         self.allreduce(buf, f"the gradient allreduce of iteration {iteration}")
         self.allreduce_seconds += time.perf_counter() - start
-        tail = [float(v) for v in buf[n:n + EXTRA]]
-        if tail[2] > 0:
+        if host_scalars(buf[n])[0] > 0:
             self._report_failure(message, cause, iteration)
         at = n + EXTRA
         for layer in norms:
             c = layer.TrainedMean.size
             mu = buf[at:at + c].copy()
-            layer._pending = (mu, run.xp.maximum(buf[at + c:at + 2 * c] - mu * mu, 0))
+            layer._pending = (mu, xp.maximum(buf[at + c:at + 2 * c] - mu * mu, 0))
             at += 2 * c
-        metric = tail[1] ** 0.5 if self.regression else tail[1]
         self.iteration = iteration    # its update follows before the next collective
-        return tail[0], metric, states
+        return loss, metric, states
+
+    def allgather_arrays(self, arrays, what, failed=False):
+        """Every rank's float32 host copies of ``arrays`` (a list, possibly empty), in rank
+        order, as one list on every rank; None on every rank when a rank says ``failed``.
+
+        Three collectives: a header (failure flag, shape length, element count per rank),
+        the shapes, the data."""
+        arrays = [np.ascontiguousarray(to_host(a), dtype=np.float32) for a in arrays]
+        shapes = np.array([d for a in arrays for d in (a.ndim, *a.shape)], dtype=np.int64)
+        mine = np.array([int(failed), shapes.size, sum(a.size for a in arrays)],
+                        dtype=np.int64)
+        head = np.zeros((self.size, 3), dtype=np.int64)
+        self._wait(self.comm.Iallgather(mine, head), what)
+        if head[:, 0].any():
+            return None
+        every_shape = np.zeros(int(head[:, 1].sum()), dtype=np.int64)
+        self._wait(self.comm.Iallgatherv(shapes, [every_shape, head[:, 1].tolist()]), what)
+        data = np.zeros(int(head[:, 2].sum()), dtype=np.float32)
+        flat = np.concatenate([a.ravel() for a in arrays]) if arrays else \
+            np.zeros(0, dtype=np.float32)
+        self._wait(self.comm.Iallgatherv(flat, [data, head[:, 2].tolist()]), what)
+        out, i, at = [], 0, 0
+        while i < every_shape.size:
+            ndim = int(every_shape[i])
+            shape = tuple(int(d) for d in every_shape[i + 1:i + 1 + ndim])
+            size = int(np.prod(shape))
+            out.append(data[at:at + size].reshape(shape))
+            i, at = i + 1 + ndim, at + size
+        return out
 
     def _report_failure(self, message, cause, iteration):
         failed = _exchange_messages(self.comm, message, self._wait)
@@ -372,10 +420,7 @@ class Context:
     def validation(self, metrics, net, seqs, tg, opts):
         """(loss, metric) of the whole validation set: each rank scores a contiguous run of
         whole prediction mini-batches, so that each is padded as in a single process."""
-        n, mbs = len(seqs), opts.MiniBatchSize
-        blocks = -(-n // mbs)
-        a = min(n, mbs * (blocks * self.rank // self.size))
-        b = min(n, mbs * (blocks * (self.rank + 1) // self.size))
+        a, b = self._prediction_range(len(seqs), opts.MiniBatchSize)
         total = np.zeros(3)
         if b > a:
             part = _target_part(tg, a, b)
@@ -388,6 +433,30 @@ class Context:
                    "the validation allreduce")
         loss, metric = total[0] / total[2], total[1] / total[2]
         return loss, (metric ** 0.5 if tg["kind"] == "regression" else metric)
+
+    def _prediction_range(self, n, mbs):
+        """This rank's contiguous run of whole prediction mini-batches of ``n``."""
+        blocks = -(-n // mbs)
+        return (min(n, mbs * (blocks * self.rank // self.size)),
+                min(n, mbs * (blocks * (self.rank + 1) // self.size)))
+
+    def split_predictions(self, predict, seqs, mbs):
+        """``predict(seqs)`` -> 2-D array of the whole validation set, on every rank:
+        each rank predicts a contiguous run of whole mini-batches (padded as in one
+        process); the rows are gathered in order (trainnet's losses and metrics then see
+        every prediction, as in one process)."""
+        a, b = self._prediction_range(len(seqs), mbs)
+        mine, message, cause = [], None, None
+        if b > a:
+            try:
+                mine = [predict(seqs[a:b])]
+            except Exception as err:  # noqa: BLE001 - reported to every rank by name
+                message, cause = f"{type(err).__name__}: {err}", err
+        parts = self.allgather_arrays(mine, "the exchange of the validation predictions",
+                                      failed=message is not None)
+        if parts is None:
+            self._report_failure(message, cause, self.iteration)
+        return np.concatenate(parts, axis=0)
 
     def decide(self, stop):
         """The client's stop request (OutputFcn), known to every rank."""
@@ -403,9 +472,20 @@ class Context:
         last_context = self
 
 
+def run_forward(run, X, states):
+    """(output, backward records, states) of the network's training forward pass on X."""
+    ys, backs, states = run.graph.forward([X], True, states)
+    return ys[0], backs, states
+
+
+def _batch_first(Y):
+    """(B, K) stays, (T, B, K) <-> (B, T, K): observations first, and back."""
+    return Y if Y.ndim == 2 else Y.transpose(1, 0, 2)
+
+
 def extra_size(layers):
-    """Elements after the gradient in the allreduce buffer: loss, metric, failure count, and
-    per batch normalization layer the share-weighted sums of its mini-batch means and of
+    """Elements after the gradient in the allreduce buffer: the failure count, and per
+    batch normalization layer the share-weighted sums of its mini-batch means and of
     its variances plus squared means (the whole mini-batch's mean and biased variance)."""
     return EXTRA + sum(2 * layer.TrainedMean.size for layer in layers
                        if isinstance(layer, BatchNormalizationLayer))
@@ -431,11 +511,12 @@ def quiet(opts):
 
 
 def begin(func, opts, args):
-    """The Context of a trainNetwork call with ExecutionEnvironment 'parallel'/'multi-gpu'.
+    """The Context of a trainNetwork or trainnet call (``func``) with ExecutionEnvironment
+    'parallel'/'multi-gpu'.
 
     In a pool worker: its merged communicator. Under mpiexec: ``MPI.COMM_WORLD``. Otherwise
     the current pool (started with the default size when there is none), to which the
-    client sends the call's arguments."""
+    client sends the call's arguments ``args`` (the training options last)."""
     MPI = mpi(func)
     gpu = opts.ExecutionEnvironment == "multi-gpu"
     if _worker_comm is not None:
@@ -443,8 +524,7 @@ def begin(func, opts, args):
     if _pool is None and _launched_by_mpiexec():
         return Context(MPI.COMM_WORLD, 0, opts, func, gpu)
     pool = _pool if _pool is not None else parpool(_default_workers(gpu), _verbose=opts.Verbose)
-    X, Y, layers, options = args
-    pool._send(("trainNetwork", (X, Y, layers, quiet(options))), func)
+    pool._send((func, args[:-1] + (quiet(args[-1]),)), func)
     failed = _exchange_messages(pool.comm, None, _Waiter(pool.comm, func).wait)
     if failed:
         rank, text = failed[0]
@@ -490,8 +570,15 @@ class Pool:
     __str__ = __repr__
 
     def _send(self, task, func):
-        data = np.frombuffer(pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL),
-                             dtype=np.uint8)
+        try:
+            data = pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as err:  # noqa: BLE001 - e.g. a lambda, an open file
+            raise_error(func, "CannotSendToWorkers",
+                        f"the arguments cannot be sent to the pool's workers "
+                        f"({type(err).__name__}: {err}); a loss, metric or OutputFcn given "
+                        f"as a function must be defined at the top level of a module that "
+                        f"the workers can import (not a lambda or a nested function).")
+        data = np.frombuffer(data, dtype=np.uint8)
         size = np.array([data.size], dtype=np.int64)
         ctx = _Waiter(self.comm, func)
         ctx.wait(self.comm.Ibcast(size, root=0), "sending the task to the workers")
@@ -629,6 +716,7 @@ def worker_main():
     comm.gather(os.getpid(), root=0)
     _worker_comm = comm
     from .loop import trainNetwork  # noqa: PLC0415 - the loop imports this module
+    from .trainnet import trainnet  # noqa: PLC0415
 
     while True:
         # non-blocking as the client's (a blocking collective does not match a non-blocking
@@ -646,10 +734,9 @@ def worker_main():
         kind, payload = task
         if _exchange_messages(comm, problem, lambda request, what: request.Wait()):
             continue
-        if kind == "trainNetwork":
-            X, Y, layers, options = payload
+        if kind in ("trainNetwork", "trainnet"):
             try:
-                trainNetwork(X, Y, layers, options)
+                (trainNetwork if kind == "trainNetwork" else trainnet)(*payload)
             except ParallelTrainingError:
                 while _abort_at_exit:
                     # a collective was abandoned: ending this process would make the MPI

@@ -23,7 +23,7 @@ from ..layers import classificationLayer, regressionLayer
 from ..metrics import loss_function, metric_table
 from ..network import outputs
 from ..table import Table
-from . import progress
+from . import parallel, progress
 from .loop import _Run, _schedule, prepare_targets, run_engine
 from .options import TrainingOptions
 from .schedules import rate_function
@@ -257,7 +257,8 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     label sequences; net: a dlnetwork or a layer array without an output layer (not
     changed); lossFcn: "crossentropy", "index-crossentropy", "binary-crossentropy",
     "mse"/"mean-squared-error"/"l2loss", "mae"/"l1loss", "huber" or a handle returning
-    (loss, dLdY). Returns a dlnetwork.
+    (loss, dLdY). Returns a dlnetwork. ExecutionEnvironment 'parallel' / 'multi-gpu'
+    trains data-parallel on MPI as trainNetwork does (docs/porting.md §17).
 
     >>> import numpy as np
     >>> from dltoolbox import *
@@ -309,18 +310,22 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     if output_network in ("best-validation", "best-validation-loss") and val is None:
         raise_error(func, "OutputNetworkNeedsValidation",
                     "OutputNetwork 'best-validation' needs ValidationData.")
-    if opts.ExecutionEnvironment in ("parallel", "multi-gpu"):
-        raise_error(func, "NotSupported",
-                    f"ExecutionEnvironment '{opts.ExecutionEnvironment}' is not supported by "
-                    f"trainnet yet; trainNetwork trains data-parallel (docs/porting.md §17), "
-                    f"or use 'auto', 'cpu' or 'gpu'.")
     xp, _ = resolve_environment(opts.ExecutionEnvironment, func)
-    run = _Run(graph.layers, opts, xp, graph)
+    par = None
+    if opts.ExecutionEnvironment in parallel.ENVIRONMENTS:
+        par = parallel.begin(func, opts, (X, T, net, lossFcn, options))
+        if not par.is_client:
+            opts = parallel.quiet(opts)
+    run = _Run(graph.layers, opts, xp, graph,
+               extra=parallel.extra_size(graph.layers) if par else 0)
+    if par is not None:
+        par.network_of = lambda run: net.with_graph(graph.with_layers(run.host_layers()), True)
+        par.share_network(run)
     rate_of = rate_function(opts, len(seqs), func)
 
     def events():
         iteration = 0
-        for event in _schedule(opts, seqs, tg, xp):
+        for event in _schedule(opts, seqs, tg, xp, par):
             if event[0] == "chunk":
                 iteration += 1
                 event = (event[0], event[1], rate_of(event[1], iteration)) + event[3:]
@@ -331,9 +336,13 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
         train = {name: fn(_host(Y), _host(Tb)) for name, fn, _ in metrics}
         return loss, dY, train
 
+    def predict(seqs):
+        out, time_out = predict_batches(run.graph, seqs, _pred_opts(opts), func)
+        return np.concatenate(out, axis=0) if time_out else out
+
     def validate():
-        out, time_out = predict_batches(run.graph, val[0], _pred_opts(opts), func)
-        Y = np.concatenate(out, axis=0) if time_out else out
+        Y = predict(val[0]) if par is None else \
+            par.split_predictions(predict, val[0], opts.MiniBatchSize)
         Tv = val[1]
         vl = loss_fn(Y.astype(np.float32), Tv.astype(np.float32))[0]
         vm = {name: fn(Y, Tv) for name, fn, _ in metrics}
@@ -347,7 +356,8 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     report.begin(validate if val is not None else None, rate_of(1, 1))
     stop_reason, epoch, iteration, best, _ = run_engine(
         run, events(), loss_of, report, validate if val is not None else None, opts, func,
-        tg["seq"], keep_best=output_network in ("best-validation", "best-validation-loss"))
+        tg["seq"], keep_best=output_network in ("best-validation", "best-validation-loss"),
+        par=par)
     out_iteration = iteration
     if output_network != "last-iteration" and best[1] is not None:
         run.restore(best[1])
