@@ -259,6 +259,9 @@ def main(mode, out, checkpoints=""):
         name, X, Y, layers, opts = next(scenarios("multi-gpu"))
         rng(0)
         result["adam"] = flat(trainNetwork(X, Y, layers, opts))
+        name, X, T, layers, loss, opts = next(trainnet_scenarios("multi-gpu"))
+        rng(0)
+        result[name] = flat(trainnet(X, T, layers, loss, opts))
         if parallel.mpi().COMM_WORLD.Get_rank() != 0:
             return
     elif mode == "poolhang":

@@ -273,14 +273,18 @@ def test_multi_gpu_equals_single_gpu(tmp_path):
     # Real processes on real GPUs: the strict stand-in cannot run it (it skips there).
     cupy = pytest.importorskip("cupy")
 
-    from dltoolbox import rng, trainNetwork
+    from dltoolbox import rng, trainnet, trainNetwork
 
     ranks = min(2, cupy.cuda.runtime.getDeviceCount())
     name, X, Y, layers, opts = next(parallel_script.scenarios("gpu"))
     rng(0)
-    single = parallel_script.flat(trainNetwork(X, Y, layers, opts))
+    single = {"adam": parallel_script.flat(trainNetwork(X, Y, layers, opts))}
+    name, X, T, layers, loss, opts = next(parallel_script.trainnet_scenarios("gpu"))
+    rng(0)
+    single[name] = parallel_script.flat(trainnet(X, T, layers, loss, opts))
     done = _run(["mpiexec", "multigpu", str(tmp_path / "g.npz")], tmp_path, ranks=ranks)
     assert done.returncode == 0, done.stderr[-3000:]
-    a, b = single, np.load(tmp_path / "g.npz")["adam"]
-    assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max()
+    out = np.load(tmp_path / "g.npz")
+    for name, a in single.items():
+        assert np.abs(a - out[name]).max() <= 1e-5 * np.abs(a).max(), name
     assert "Training across multiple GPUs" in done.stdout
