@@ -91,14 +91,23 @@ def loss_function(loss, func):
         fn, kind = LOSSES[key]
         return fn, kind, key
     if callable(loss):
+        mode = []       # decided at the first call: "explicit" or "autodiff"
+
         def handle(Y, T):
+            if not mode:
+                try:
+                    out = loss(Y, T)
+                except Exception:  # noqa: BLE001 - e.g. needs formatted dlarrays
+                    out = None
+                mode.append("explicit" if isinstance(out, tuple) and len(out) == 2
+                            else "autodiff")
+            if mode[0] == "autodiff":
+                return _differentiated(loss, Y, T, func)
             out = loss(Y, T)
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise_error(func, "LossHandleNeedsGradient",
-                            "A lossFcn function handle must return (loss, dLdY): the loss "
-                            "and its gradient with respect to the network output. "
-                            "Differentiating a handle that returns only the loss needs "
-                            "dlgradient, which this path does not use yet.")
+                raise_error(func, "InvalidLossOutput",
+                            f"The lossFcn handle returned (loss, dLdY) at its first call "
+                            f"but {type(out).__name__} now.")
             value, grad = out
             xp = get_xp(Y)
             return float(value), xp.asarray(grad, dtype=Y.dtype).reshape(Y.shape)
@@ -106,6 +115,31 @@ def loss_function(loss, func):
         return handle, kind, getattr(loss, "__name__", "function")
     raise_error(func, "InvalidLoss", f"lossFcn must be a loss name or a function handle, "
                 f"got {type(loss).__name__}.", "type")
+
+
+def _differentiated(loss, Y, T, func):
+    """(loss, dL/dY) of a handle that returns only the loss, as MATLAB's trainnet calls it:
+    on formatted dlarrays ("CB" or "CBT": the internal (B, K) / (T, B, K) layouts read as
+    "BC" / "TBC"), differentiated with dlfeval and dlgradient."""
+    from .dl import dlarray, dlfeval, dlgradient, extractdata  # noqa: PLC0415 - dl is above
+
+    fmt = "BC" if Y.ndim == 2 else "TBC"
+
+    def evaluate(y):
+        value = loss(y, dlarray(T, fmt))
+        if not isinstance(value, dlarray) or value.numel() != 1:
+            raise_error(func, "InvalidLossOutput",
+                        f"A lossFcn function handle must return a scalar dlarray (computed "
+                        f"from its inputs, which are formatted dlarrays), or a tuple "
+                        f"(loss, dLdY) of arrays; it returned {type(value).__name__}"
+                        f"{'' if not hasattr(value, 'shape') else ' of size ' + str(value.shape)}.")
+        return value, dlgradient(value, y)
+
+    value, grad = dlfeval(evaluate, dlarray(Y, fmt))
+    g = extractdata(grad)             # "CB" (K, B) or "CBT" (K, B, T)
+    g = g.T if g.ndim == 2 else g.transpose(2, 1, 0)
+    xp = get_xp(Y)
+    return extractdata(value).reshape(()), xp.ascontiguousarray(xp.asarray(g, dtype=Y.dtype))
 
 
 # -- metrics ----------------------------------------------------------------------------

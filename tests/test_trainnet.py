@@ -293,3 +293,57 @@ def test_training_progress_plot(monkeypatch):
     path = out.getvalue().strip().rsplit(" ", 1)[-1]
     assert out.getvalue().startswith("Training progress plot saved to ") and \
         path.endswith(".png")
+
+
+def _trained_weights(loss, regression=False):
+    from dltoolbox import (
+        categorical,
+        fullyConnectedLayer,
+        gruLayer,
+        lstmLayer,
+        rng,
+        sequenceInputLayer,
+        softmaxLayer,
+        trainingOptions,
+        trainnet,
+    )
+    X = [np.random.default_rng(i).standard_normal((3, 4 + i % 3)) for i in range(12)]
+    if regression:
+        T = [np.cumsum(x[:2], axis=1) for x in X]
+        layers = [sequenceInputLayer(3), gruLayer(5), fullyConnectedLayer(2)]
+        opts = trainingOptions('sgdm', MaxEpochs=2, MiniBatchSize=6, InputDataFormats='CTB',
+                               TargetDataFormats='CTB', Verbose=False)
+    else:
+        T = categorical(['a', 'b', 'c'] * 4)
+        layers = [sequenceInputLayer(3), lstmLayer(5, OutputMode='last'),
+                  fullyConnectedLayer(3), softmaxLayer()]
+        opts = trainingOptions('adam', MaxEpochs=3, MiniBatchSize=6, InputDataFormats='CTB',
+                               InitialLearnRate=0.05, Verbose=False)
+    rng(0)
+    net = trainnet(X, T, layers, loss, opts)
+    return np.concatenate([np.ravel(getattr(layer, name)) for layer in net.Layers
+                           for name in layer.learnable_names()])
+
+
+def test_loss_handle_returning_only_the_loss_is_differentiated():
+    # MATLAB's form: lossFcn(Y, T) on formatted dlarrays returns a scalar dlarray; trainnet
+    # differentiates it (dlfeval/dlgradient) -- the built-in losses' hand-written
+    # gradients are the reference
+    from dltoolbox.dl import crossentropy
+
+    a = _trained_weights("crossentropy")
+    b = _trained_weights(lambda Y, T: crossentropy(Y, T))
+    assert np.abs(a - b).max() <= 1e-6 * np.abs(a).max()
+    a = _trained_weights("mse", regression=True)
+    b = _trained_weights(lambda Y, T: ((Y - T) ** 2).mean("all"), regression=True)
+    assert np.abs(a - b).max() <= 1e-6 * np.abs(a).max()
+    assert np.abs(a - _trained_weights("l1loss", regression=True)).max() > 1e-3
+
+
+def test_loss_handle_with_a_non_scalar_result_is_a_named_error():
+    from dltoolbox import DLToolboxError
+
+    with pytest.raises(DLToolboxError) as err:
+        _trained_weights(lambda Y, T: ((Y - T) ** 2).mean(), regression=True)
+    assert err.value.identifier == "dltoolbox:trainnet:InvalidLossOutput"
+    assert "scalar dlarray" in str(err.value)

@@ -280,6 +280,10 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
                     f"got {type(options).__name__}.", "type")
     opts = options
     loss_fn, kind, loss_name = loss_function(lossFcn, func)
+    if callable(lossFcn) and not hasattr(lossFcn, "target_kind") and (
+            isinstance(T, Categorical) or
+            (isinstance(T, list) and T and isinstance(T[0], Categorical))):
+        kind = "classification"     # a handle gets the labels one-hot, as in MATLAB
     metrics = metric_table(opts.Metrics, func)
     objective = _objective(opts, metrics, func)
     net = _network(net, func)
