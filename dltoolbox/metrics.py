@@ -75,9 +75,9 @@ LOSSES = {
 def loss_function(loss, func):
     """(function (Y, T) -> (loss, dL/dY), target kind, name) for a loss name or handle.
 
-    A function handle gets the network output and the targets (NumPy arrays, internal
-    layout) and returns the loss and its gradient with respect to Y, ``(loss, dLdY)``
-    (automatic differentiation of a scalar-only handle needs dlgradient, issue 17).
+    A function handle either returns only the loss, computed from formatted dlarrays as
+    in MATLAB (then differentiated with dlfeval/dlgradient), or gets plain arrays in the
+    internal layout and returns ``(loss, dLdY)``; its first call decides which.
 
     >>> loss_function("MSE", "trainnet")[1:]
     ('regression', 'mse')
