@@ -54,13 +54,16 @@ def grad_to_layer(g, fmt_out, fmt_in):
 
 
 def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
-              func=None, formats=("CB", "CBT", "CT"), grad_shapes=None):
+              func=None, formats=("CB", "CBT", "CT"), grad_shapes=None, state_out=False):
     """Run ``layer`` on the dlarray ``X``; one node on the tape when tracing.
 
     ``params``: {learnable name: node or None} for a functional op (None: look up the
     layer's own arrays on the tape); ``state``/``state_nodes``: initial states in layer
     layout and their nodes; ``grad_shapes``: {name: shape} for gradients reshaped to the
-    caller's arrays (a functional op's vectors). Returns (Y dlarray, final states in layer layout).
+    caller's arrays (a functional op's vectors). Returns (Y dlarray, final states in layer
+    layout); with ``state_out`` the final states are unformatted H-by-B dlarrays, traced
+    like Y: the layer's node then has one child node per output (tape.Parts), and the
+    layer's backprop takes the final states' gradients as well.
     """
     func = func or type(layer).__name__
     Xl, fmt = to_layer(X, func, formats)
@@ -69,7 +72,12 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
         training = True    # a recurrent layer's flag only keeps the backward cache
     Y, back, new_state = layer.forward(Xl, training, state)
     data, fmt_out = from_layer(Y, fmt)
+    finals = ()
+    if state_out:
+        finals = new_state if isinstance(new_state, tuple) else (new_state,)
     if tape is None:
+        if state_out:
+            return dlarray._wrap(data, fmt_out), [dlarray._wrap(s.T, "") for s in finals]
         return dlarray._wrap(data, fmt_out), new_state
     names = list(layer.learnable_names())
     if params is None:
@@ -92,7 +100,13 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
         return g
 
     def backward(g):
-        dX, grads = back(grad_to_layer(g, fmt_out, fmt))
+        if state_out:     # g: Parts (dY, then one gradient per final state, H-by-B)
+            dY = g.parts[0]
+            dY = get_xp(Y).zeros_like(Y) if dY is None else grad_to_layer(dY, fmt_out, fmt)
+            dX, grads = back(dY, None, tuple(None if d is None else d.T
+                                             for d in g.parts[1:]))
+        else:
+            dX, grads = back(grad_to_layer(g, fmt_out, fmt))
         dx = None
         if xnode is not None and dX is not None:
             dx = dX[:, 0, :].T if fmt == "CT" else from_layer(dX, fmt)[0]
@@ -101,7 +115,17 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
         return (dx, *[shaped(grads, n) for n in names],
                 *[shaped(grads, n) for n in state_names])
 
-    return dlarray._wrap(data, fmt_out, _tape.record(parents, backward)), new_state
+    node = _tape.record(parents, backward)
+    if not state_out:
+        return dlarray._wrap(data, fmt_out, node), new_state
+    n = 1 + len(finals)
+
+    def part(k):
+        return None if node is None else _tape.record([node], lambda g: (
+            _tape.Parts.one(k, n, g),))
+
+    return (dlarray._wrap(data, fmt_out, part(0)),
+            [dlarray._wrap(s.T, "", part(k)) for k, s in enumerate(finals, start=1)])
 
 
 __all__ = ["run_layer", "to_layer", "from_layer"]

@@ -146,25 +146,13 @@ def _recurrent(func, layer, X, states, arrays, nodes, nargout, unf):
     state_nodes = [_node(s) for s in states]
     _shell(layer, **arrays)
     Y, finals = run_layer(layer, Xd, state=init, params=nodes, state_nodes=state_nodes,
-                          func=func, formats=("CBT", "CT"),
+                          func=func, formats=("CBT", "CT"), state_out=True,
                           grad_shapes={n: _value(s, func, n).shape
                                        for s, n in zip(states, layer.state_names())})
-    # hiddenState is the last time step of Y (traced through Y); cellState is not
-    # differentiable here (the cell's backward takes no gradient for c_T)
-    last = Y[:, :, -1] if Y._fmt == "CBT" else Y[:, -1:]
-    hidden = stripdims(last) if Y._fmt == "CBT" else stripdims(last)
-    extra = [hidden]
-    if len(finals) == 2:
-        c = finals[1].T
-
-        def no_grad(g):
-            raise_error(func, "NotSupported",
-                        "Gradients through the cellState output are not supported yet; "
-                        "the loss may depend on Y and hiddenState.")
-
-        extra.append(dlarray._wrap(c, "", _tape.record(
-            [Y._node], no_grad)))
-    return outputs([_finish(Y, unf), *extra], nargout, func)
+    # hiddenState (h_T, the last step of Y) and cellState (c_T): H-by-B, unformatted,
+    # differentiable like Y (their gradients enter the layer's backward as those of the
+    # final states)
+    return outputs([_finish(Y, unf), *finals], nargout, func)
 
 
 def _recurrent_weights(func, weights, recurrentWeights, bias):
