@@ -207,6 +207,20 @@ LOSSES = {
                ["CB"]),
     "huber": (lambda y: dl.huber(y, _TR, "TransitionPoint", 0.5), [rand(2, 4)], ["CB"]),
 }
+LOSSES.update({
+    "indexcrossentropy": (lambda y: dl.indexcrossentropy(y, _IDX), [R2.uniform(.1, 1, (4, 3, 5))],
+                          ["CBT"]),
+    "indexcrossentropy_weights_mask": (
+        lambda y: dl.indexcrossentropy(y, _IDX, [1.0, 2.0, 0.5, 3.0], "Mask", _IMASK,
+                                       "NormalizationFactor", "mask-included"),
+        [R2.uniform(.1, 1, (4, 3, 5))], ["CBT"]),
+    "softmax_indexcrossentropy_unformatted": (
+        lambda z: dl.indexcrossentropy(dl.softmax(z, DataFormat="CBT"), _IDX,
+                                       DataFormat="CBT"),
+        [R2.standard_normal((4, 3, 5))], [""]),
+})
+_IDX = R2.integers(1, 5, (3, 5))
+_IMASK = R2.uniform(size=(3, 5)) > 0.3
 _T1 = _onehot(3, 4)
 _T2 = _onehot(3, 2, 5)
 _M2 = (R.uniform(size=(1, 2, 5)) > 0.3).astype(float)

@@ -134,6 +134,18 @@ def _softmax_ce_torch(x):
 
 
 _TGT = np.eye(C)[R.integers(0, C, (B, T))].transpose(2, 0, 1)
+_IDX = np.random.default_rng(12).integers(1, C + 1, (B, T))      # 1-based class indices
+_CW = np.array([0.5, 2.0, 1.5])
+
+
+def _index_ce_dl(x):
+    return dl.indexcrossentropy(dl.softmax(x), _IDX, _CW)
+
+
+def _index_ce_torch(x):
+    # torch: (N, C, d1) logits, 0-based targets; weighted sum, then over the batch size
+    return torch.nn.functional.cross_entropy(x.permute(1, 0, 2), torch.tensor(_IDX - 1),
+                                             weight=torch.tensor(_CW), reduction="sum") / B
 
 
 def _ln_dl(x, o, s):
@@ -201,6 +213,8 @@ CASES = {
                      ["CBT", "", ""]),
     "softmax_crossentropy": (_softmax_ce_dl, _softmax_ce_torch, [R.standard_normal((C, B, T))],
                              ["CBT"]),
+    "softmax_indexcrossentropy": (_index_ce_dl, _index_ce_torch, [R.standard_normal((C, B, T))],
+                                  ["CBT"]),
     "layernorm": (_ln_dl, _ln_torch, [R.standard_normal(s) for s in [(C, B, T), (C,), (C,)]],
                   ["CBT", "", ""]),
     "batchnorm": (_bn_dl, _bn_torch, [R.standard_normal(s) for s in [(C, B, T), (C,), (C,)]],
