@@ -397,7 +397,9 @@ def _run(net, X, args, kwargs, training, func, nargout):
     if not net.Initialized:
         raise_error(func, "UninitializedNetwork",
                     "The network is not initialized; call net = initialize(net) first.")
-    if isinstance(X, dlarray):   # dlarray in, dlarray out; traced inside dlfeval
+    if isinstance(X, dlarray) or (args and isinstance(args[0], dlarray)) or (
+            isinstance(X, (list, tuple)) and X and isinstance(X[0], dlarray)):
+        # dlarray in, dlarray out; traced inside dlfeval
         return run_network(net, X, training, func, nargout, args, kwargs)
     opts = parse_name_value(func, args, kwargs, _PREDICT_OPTIONS)
     graph = net._graph

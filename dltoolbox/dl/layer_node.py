@@ -55,7 +55,8 @@ def grad_to_layer(g, fmt_out, fmt_in):
 
 def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
               func=None, formats=("CB", "CBT", "CT"), grad_shapes=None, state_out=False):
-    """Run ``layer`` on the dlarray ``X``; one node on the tape when tracing.
+    """Run ``layer`` on the dlarray ``X`` (a list of dlarrays, one per input port, for a
+    multi-input layer); one node on the tape when tracing.
 
     ``params``: {learnable name: node or None} for a functional op (None: look up the
     layer's own arrays on the tape); ``state``/``state_nodes``: initial states in layer
@@ -66,7 +67,15 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
     layer's backprop takes the final states' gradients as well.
     """
     func = func or type(layer).__name__
-    Xl, fmt = to_layer(X, func, formats)
+    multi = isinstance(X, list)        # a multi-input layer's inputs, in port order
+    Xs = X if multi else [X]
+    converted = [to_layer(x, func, formats) for x in Xs]
+    fmt = converted[0][1]
+    if any(f != fmt for _, f in converted):
+        raise_error(func, "FormatMismatch",
+                    f"The inputs of layer '{getattr(layer, 'Name', func)}' must have one "
+                    f"format; got {', '.join(repr(f) for _, f in converted)}.")
+    Xl = [a for a, _ in converted] if multi else converted[0][0]
     tape = _tape.current()
     if tape is not None and isinstance(layer, RecurrentLayer):
         training = True    # a recurrent layer's flag only keeps the backward cache
@@ -85,9 +94,9 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
                  else None for n in names]
     else:
         nodes = [params.get(n) for n in names]
-    xnode = X._node if isinstance(X, dlarray) else None
+    xnodes = [x._node if isinstance(x, dlarray) else None for x in Xs]
     state_names = list(layer.state_names()) if state_nodes else []
-    parents = [xnode, *nodes, *state_nodes]
+    parents = [*xnodes, *nodes, *state_nodes]
     shapes = grad_shapes or {}
 
     def shaped(grads, name):
@@ -107,12 +116,11 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
                                              for d in g.parts[1:]))
         else:
             dX, grads = back(grad_to_layer(g, fmt_out, fmt))
-        dx = None
-        if xnode is not None and dX is not None:
-            dx = dX[:, 0, :].T if fmt == "CT" else from_layer(dX, fmt)[0]
-            if fmt == "CB":
-                dx = dX.T
-        return (dx, *[shaped(grads, n) for n in names],
+        dXs = dX if multi else [dX]
+        dxs = [None if node is None or d is None else
+               d[:, 0, :].T if fmt == "CT" else from_layer(d, fmt)[0]
+               for node, d in zip(xnodes, dXs)]
+        return (*dxs, *[shaped(grads, n) for n in names],
                 *[shaped(grads, n) for n in state_names])
 
     node = _tape.record(parents, backward)
