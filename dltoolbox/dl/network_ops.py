@@ -97,21 +97,34 @@ def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
         if st is not None:
             final[i] = st
     ys = [stripdims(values[o]) if unformatted_out else values[o] for o in outs]
+    statistics = collect_statistics(layers, training)
     if nargout > len(ys):
-        ys.append(_state(net, layers, final))
+        ys.append(_state(net, layers, final, statistics))
     return outputs(ys, nargout, func)
 
 
-def _state(net, layers, final):
+def collect_statistics(layers, training):
+    """{layer index: {name: value}}: the moving statistics of the batch normalization
+    layers after a training run (taken from the layers, so that none is left behind
+    for a later run); {} after an inference run."""
+    if not training:
+        return {}
+    found = {i: getattr(layer, "updated_statistics", dict)() for i, layer in enumerate(layers)}
+    return {i: v for i, v in found.items() if v}
+
+
+def _state(net, layers, final, statistics):
     graph = getattr(net, "_graph", None)
     if graph is not None:
         from ..dlnetwork import state_table  # noqa: PLC0415 - dlnetwork imports dl
 
-        return state_table(graph, final)
+        return state_table(graph, final, statistics)
     out = {}
     for i, st in final.items():
         st = st if isinstance(st, tuple) else (st,)
         out[layers[i].Name] = {n: s.T for n, s in zip(layers[i].state_names(), st)}
+    for i, values in statistics.items():
+        out.setdefault(layers[i].Name, {}).update(values)
     return out
 
 
@@ -143,4 +156,4 @@ def dlpredict(net, X, *args, nargout=1, **kwargs):
     return run_network(net, X, False, "predict", nargout, args, kwargs)
 
 
-__all__ = ["dlforward", "dlpredict", "run_network", "network_parts"]
+__all__ = ["dlforward", "dlpredict", "run_network", "network_parts", "collect_statistics"]
