@@ -23,7 +23,7 @@ def to_layer(X, func, formats=("CB", "CBT", "CT")):
     """(layer-layout data, format) of a formatted dlarray (or a numeric array with
     ``fmt``)."""
     fmt = X._fmt if isinstance(X, dlarray) else ""
-    data = X._data if isinstance(X, dlarray) else _as_data(X)
+    data = X._data if isinstance(X, dlarray) else _as_data(X, func, "X")
     if fmt not in formats:
         raise_error(func, "InvalidDataFormat",
                     f"Expected a dlarray with format {' or '.join(repr(f) for f in formats)}"

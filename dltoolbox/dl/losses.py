@@ -50,7 +50,7 @@ def _inputs(Y, T, opts, func, targets=True):
     is not read."""
     fmt = opts["DataFormat"]
     if not isinstance(Y, dlarray):
-        Y = dlarray._wrap(_as_data(Y), "")
+        Y = dlarray._wrap(_as_data(Y, func, "Y"), "")
     if Y._fmt:
         if fmt:
             raise_error(func, "DataFormatOfFormatted",
@@ -72,7 +72,7 @@ def _inputs(Y, T, opts, func, targets=True):
                         f"The targets have format '{T._fmt}' but the predictions '{fmt}'.")
         t = T._data
     else:
-        t = _as_data(T)
+        t = _as_data(T, func, "T")
         if opts["DataFormat"] and not (isinstance(T, dlarray) and T._fmt):
             t = dlarray(t, opts["DataFormat"])._data
     t = get_xp(Y._data).asarray(t)
@@ -92,7 +92,7 @@ def _mask(opts, Y, func):
     m = opts["Mask"]
     if m is None:
         return None
-    m = get_xp(Y._data).asarray(_as_data(m))
+    m = get_xp(Y._data).asarray(_as_data(m, func, "Mask"))
     try:
         np.broadcast_shapes(m.shape + (1,) * (Y._data.ndim - m.ndim), Y._data.shape)
     except ValueError:
@@ -106,7 +106,7 @@ def _weights(opts, Y, fmt, func):
     w = opts["Weights"]
     if w is None:
         return None
-    w = get_xp(Y._data).asarray(_as_data(w)).astype(Y.dtype)
+    w = get_xp(Y._data).asarray(_as_data(w, func, "Weights")).astype(Y.dtype)
     c = fmt.find("C")
     if w.ndim <= 1 or (w.ndim == 2 and 1 in w.shape):
         w = w.reshape(-1)
@@ -155,11 +155,15 @@ def crossentropy(Y, T, *args, **kwargs):
     >>> round(float(crossentropy(Y, np.array([[1.0, 0.0], [0.0, 1.0]]))), 4)
     0.4904
     """
-    opts = parse_name_value("crossentropy", args, kwargs, _CE)
-    Y, t, fmt = _inputs(Y, T, opts, "crossentropy")
-    multi = opts["TargetCategories"] == "independent" or \
+    return _crossentropy_call("crossentropy", Y, T, args, kwargs)
+
+
+def _crossentropy_call(func, Y, T, args, kwargs, multilabel=False):
+    opts = parse_name_value(func, args, kwargs, _CE)
+    Y, t, fmt = _inputs(Y, T, opts, func)
+    multi = multilabel or opts["TargetCategories"] == "independent" or \
         opts["ClassificationMode"] == "multilabel"
-    return _crossentropy(Y, t, fmt, opts, multi, "crossentropy")
+    return _crossentropy(Y, t, fmt, opts, multi, func)
 
 
 def _crossentropy(Y, t, fmt, opts, multi, func):
@@ -291,7 +295,7 @@ def binarycrossentropy(Y, T, *args, **kwargs):
     >>> round(float(binarycrossentropy(dlarray(np.array([[0.8]]), "CB"), [[1.0]])), 4)
     0.2231
     """
-    return crossentropy(Y, T, *args, ClassificationMode="multilabel", **kwargs)
+    return _crossentropy_call("binarycrossentropy", Y, T, args, kwargs, multilabel=True)
 
 
 def _regression(func, table, Y, T, args, kwargs, per_element):

@@ -42,7 +42,7 @@ def _as_input(X, fmt, func):
                     "The input is an unformatted dlarray: label it, dlarray(X, 'CBT'), or "
                     "give 'InputDataFormats'.")
     if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+        X = dlarray._wrap(_as_data(X, func, "X"), "")
     return dlarray(X, fmt)
 
 
