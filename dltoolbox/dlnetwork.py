@@ -19,7 +19,7 @@ from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_logical, describe
 from .backend import to_host
 from .dl.dlarray import dlarray
-from .dl.network_ops import run_network
+from .dl.network_ops import collect_statistics, run_network
 from .errors import DLToolboxError, as_called_from, raise_error
 from .graph import Graph
 from .layer_array import LayerArray
@@ -148,11 +148,11 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     @property
     def State(self):  # noqa: N802 - MATLAB name
-        return self._table(lambda layer: layer.state_names(), zeros=self.Initialized)
+        return self._table(lambda layer: layer.state_parameters(), zeros=self.Initialized)
 
     @State.setter
     def State(self, table):  # noqa: N802 - MATLAB name
-        self._assign(table, "State", lambda layer: layer.state_names())
+        self._assign(table, "State", lambda layer: layer.state_parameters())
 
     def _table(self, names_of, zeros=False):
         rows = [(layer.Name, name, _zero_state(layer, name) if zeros else getattr(layer, name))
@@ -397,7 +397,9 @@ def _run(net, X, args, kwargs, training, func, nargout):
     if not net.Initialized:
         raise_error(func, "UninitializedNetwork",
                     "The network is not initialized; call net = initialize(net) first.")
-    if isinstance(X, dlarray):   # dlarray in, dlarray out; traced inside dlfeval
+    if isinstance(X, dlarray) or (args and isinstance(args[0], dlarray)) or (
+            isinstance(X, (list, tuple)) and X and isinstance(X[0], dlarray)):
+        # dlarray in, dlarray out; traced inside dlfeval
         return run_network(net, X, training, func, nargout, args, kwargs)
     opts = parse_name_value(func, args, kwargs, _PREDICT_OPTIONS)
     graph = net._graph
@@ -420,24 +422,30 @@ def _run(net, X, args, kwargs, training, func, nargout):
         if err.identifier.endswith(":IncorrectNetworkState"):
             raise as_called_from(err, func) from None
         raise
+    statistics = collect_statistics(graph.layers, training)
     ys = [from_tbc(y, fmt, graph.keeps_time(o) and y.ndim == 3)
           for y, o in zip(ys, graph.outputs)]
-    return outputs(ys + [state_table(graph, final)], nargout, func)
+    return outputs(ys + [state_table(graph, final, statistics)], nargout, func)
 
 
-def state_table(graph, final):
-    """net.State's table for the final states of a run (H-by-B values)."""
+def state_table(graph, final, statistics=None):
+    """net.State's table for the final states of a run (H-by-B values) and the updated
+    statistics of batch normalization layers (``statistics``, {layer index: {name:
+    C-by-1 value}}; the layers' stored ones where absent)."""
     rows = []
+    statistics = statistics or {}
     for i, layer in enumerate(graph.layers):
         names = layer.state_names()
-        if not names:
-            continue
         st = final.get(i)
         if st is not None and not isinstance(st, tuple):
             st = (st,)
         for k, name in enumerate(names):
             value = np.array(to_host(st[k])).T if st is not None else getattr(layer, name)
             rows.append((layer.Name, name, value))
+        for name in layer.state_parameters():
+            if name not in names:
+                rows.append((layer.Name, name, statistics.get(i, {}).get(
+                    name, getattr(layer, name))))
     return Table(_STATE_COLUMNS, list(zip(*rows)) if rows else [[], [], []],
                  kinds={"Value": "cell"})
 

@@ -272,7 +272,61 @@ def good_calls(tmp):
     }
     table.update(_current_api_calls(X, c))
     table.update({"gather": ((X,), {}), "gpuArray": ((X,), {})})   # gpuArray: on the GPU
+    table.update(_custom_loop_calls(c))
     return table
+
+
+def _custom_loop_calls(c):
+    """Good calls of the custom-training-loop names (dltoolbox.dl)."""
+    from dltoolbox.dl import dlarray
+    rs = np.random.default_rng(4)
+    C, H, B, T, K = 2, 3, 2, 4, 3
+
+    def r(*shape):
+        return rs.standard_normal(shape).astype(np.float32)
+
+    X = dlarray(r(C, B, T), "CBT")
+    P = dlarray(np.full((K, B), 1 / K, np.float32), "CB")
+    onehot = np.eye(K, dtype=np.float32)[:, [0, 2]]
+    Yr, Tr = dlarray(r(C, B), "CB"), r(C, B)
+    params = {"w": dlarray(r(2, 2))}
+    grads = {"w": dlarray(r(2, 2))}
+    ds = dltoolbox.arrayDatastore([r(C, T) for _ in range(4)], OutputType="same")
+    mbq = lambda: dltoolbox.minibatchqueue(ds, MiniBatchSize=2)  # noqa: E731
+    return {
+        "dlarray": ((r(C, B), "CB"), {}), "dims": ((X,), {}), "stripdims": ((X,), {}),
+        "extractdata": ((X,), {}), "finddim": ((X, "T"), {}), "isdlarray": ((X,), {}),
+        # errors raised inside the evaluated function pass unchanged (as in MATLAB): the
+        # sweep's function takes anything, so what is swept is dlfeval's own checking
+        "dlfeval": ((lambda *a, **k: a, X), {}),
+        "fullyconnect": ((X, r(4, C), r(4, 1)), {}),
+        "lstm": ((X, r(H, 1), r(H, 1), r(4 * H, C), r(4 * H, H), r(4 * H, 1)),
+                 {"nargout": 3}),
+        "gru": ((X, r(H, 1), r(3 * H, C), r(3 * H, H), r(3 * H, 1)), {"nargout": 2}),
+        "softmax": ((X,), {}), "sigmoid": ((X,), {}), "relu": ((X,), {}),
+        "leakyrelu": ((X, 0.1), {}), "gelu": ((X,), {}), "dropout": ((X, 0.3), {}),
+        "batchnorm": ((X, r(C), r(C)), {}), "layernorm": ((X, r(C), r(C)), {}),
+        "dlconv": ((X, r(2, C, 3), r(3)), {}),
+        "embed": ((dlarray(np.array([[1.0, 2.0]]), "BT"), r(3, 2)), {}),
+        "crossentropy": ((P, onehot), {}), "indexcrossentropy": ((P, [1, 3]), {}),
+        "binarycrossentropy": ((dlarray(np.full((1, B), 0.5, np.float32), "CB"),
+                                np.ones((1, B), np.float32)), {}),
+        "mse": ((Yr, Tr), {}), "l1loss": ((Yr, Tr), {}), "l2loss": ((Yr, Tr), {}),
+        "huber": ((Yr, Tr), {}),
+        "adamupdate": ((params, grads, None, None, 1), {"nargout": 3}),
+        "sgdmupdate": ((params, grads, None), {"nargout": 2}),
+        "rmspropupdate": ((params, grads, None), {"nargout": 2}),
+        "dlupdate": ((lambda *w: w[0], params), {}),
+        "arrayDatastore": (([r(C, T), r(C, T)],), {}),
+        "combine": ((ds, dltoolbox.arrayDatastore(c)), {}),
+        "minibatchqueue": ((ds,), {"MiniBatchSize": 2}),
+        "hasdata": ((mbq(),), {}), "reset": ((mbq(),), {}), "shuffle": ((mbq(),), {}),
+        "padsequences": (([r(T, C), r(T + 1, C)], 1), {}),
+        "onehotencode": ((c, 2), {}),
+        "onehotdecode": ((onehot, ["a", "b", "c"], 1), {}),
+        "labels_row": (([c[0], c[1]],), {}),
+        "trainingProgressMonitor": ((), {"Metrics": ["TrainingLoss"], "Visible": False}),
+    }
 
 
 def _current_api_calls(X, c):
@@ -318,9 +372,9 @@ EXCEPTIONS = {"DLToolboxError", "DLValueError", "DLTypeError"}
 # a good call of these starts MPI worker processes, and the sweep's variants of it may be
 # valid too: their bad inputs are tested one by one below instead
 NOT_SWEPT = {"parpool", "gcp", "delete"}
-# the custom-training-loop names (dltoolbox.dl) are checked by their own tests
-# (tests/test_dl_*.py); they are not in this sweep yet
-NOT_SWEPT |= set(dltoolbox.dl.__all__) if hasattr(dltoolbox, "dl") else set()
+# dlgradient works only inside dlfeval, so a good call of it cannot stand alone: its bad
+# inputs are swept inside dlfeval below (test_dlgradient_sweep_inside_dlfeval)
+NOT_SWEPT |= {"dlgradient"}
 
 
 def bad_values(tmp):
@@ -415,6 +469,94 @@ def _quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
+
+
+def test_dlgradient_sweep_inside_dlfeval(tmp_path):
+    """The sweep's variants of a good dlgradient call, made inside dlfeval: every one is
+    a named error (none is a valid call here: y must be the traced scalar)."""
+    from dltoolbox.dl import dlarray, dlfeval, dlgradient
+    bads = bad_values(str(tmp_path))
+    sig = inspect.signature(dltoolbox.dlgradient)
+    escaped, named_count = [], 0
+
+    def model(x, w):
+        nonlocal named_count
+        y = (x * w).sum("all")
+        assert dlgradient(y, x, w) is not None            # the good call
+        for desc, a, k in _variants((y, x), {}, bads, sig):
+            try:
+                with np.errstate(all="ignore"), _quiet():
+                    dltoolbox.dlgradient(*a, **k)
+            except DLToolboxError as err:
+                assert err.identifier.startswith("dltoolbox:"), err.identifier
+                named_count += 1
+            except Exception as exc:  # noqa: BLE001 - what the sweep looks for
+                escaped.append(f"dlgradient {desc}: {type(exc).__name__}: {exc}"[:160])
+        return y
+
+    dlfeval(model, dlarray(np.ones((2, 3))), dlarray(np.full((2, 3), 2.0)))
+    assert not escaped, "\n".join(escaped)
+    assert named_count > 50
+
+
+def _dl_bad_calls():
+    from dltoolbox.dl import dlarray
+    X = dlarray(np.ones((2, 3, 4), np.float32), "CBT")
+    z = np.zeros
+    lstm_w = (z((12, 2)), z((12, 3)), z((12, 1)))
+    return [
+        (lambda: dltoolbox.lstm(X, 5, z((3, 1)), *lstm_w), "lstm:InvalidState", "'H0'"),
+        (lambda: dltoolbox.lstm(X, z((3, 1)), z((4, 3)), *lstm_w), "lstm:InvalidState",
+         "'C0' 3-by-3"),
+        (lambda: dltoolbox.batchnorm(X, z(3), np.ones(2)), "batchnorm:SizeMismatch",
+         "'offset' with one value per channel (2)"),
+        (lambda: dltoolbox.layernorm(X, z(2), [[1, 2], [3, 4]]), "layernorm:SizeMismatch",
+         "'scaleFactor'"),
+        (lambda: dltoolbox.dlconv(X, z((2, 3, 1)), 0.0), "dlconv:SizeMismatch", "3 channels"),
+        (lambda: dltoolbox.dlconv(X, z((2, 2, 3)), z(2)), "dlconv:InvalidBias", "K = 3"),
+        (lambda: dltoolbox.embed(dlarray(np.ones((1, 2)), "BT"), 5.0), "embed:InvalidWeights",
+         "EmbeddingDimension-by-NumWords"),
+        (lambda: dltoolbox.fullyconnect(X, [[1, 2], [3]], z(1)), "fullyconnect:InvalidData",
+         "'weights'"),
+        (lambda: dltoolbox.crossentropy(X, "abc"), "crossentropy:InvalidData", "'T'"),
+        (lambda: dltoolbox.binarycrossentropy(np.ones(2), np.ones(2)),
+         "binarycrossentropy:UnformattedInput", "DataFormat"),
+        (lambda: dltoolbox.dlarray(np.ones(2), 5), "dlarray:InvalidFormat", "int"),
+        (lambda: dltoolbox.finddim(X, 3), "finddim:InvalidLabel", "S, C, B, T, U"),
+        (lambda: dltoolbox.adamupdate({"w": z(2)}, {"v": z(2)}, None, None, 1),
+         "adamupdate:StructureMismatch", "'w'"),
+        (lambda: dltoolbox.sgdmupdate({"w": z(2)}, {"w": z(3)}, None),
+         "sgdmupdate:SizeMismatch", "'grad' value has size 3"),
+        (lambda: dltoolbox.adamupdate(z(2), z(2), None, None, None),
+         "adamupdate:InvalidIteration", "positive integer"),
+        (lambda: dltoolbox.dlupdate(lambda a, b: a, [z(2)], [z(2), z(2)]),
+         "dlupdate:SizeMismatch", "one value per learnable (1)"),
+        (lambda: dltoolbox.combine(dltoolbox.arrayDatastore([1]), 5), "combine:InvalidDatastore",
+         "Argument 2"),
+        (lambda: dltoolbox.padsequences([z((2, 3)), "x"], 1), "padsequences:InvalidInput",
+         "X{2}"),
+        (lambda: dltoolbox.padsequences([z((2, 3))], 0), "padsequences:InvalidpaddingDim",
+         "positive integer"),
+        (lambda: dltoolbox.padsequences([z((2, 3))], 1, Length="x"),
+         "padsequences:InvalidLength", "'longest'"),
+        (lambda: dltoolbox.onehotencode(categorical(['a']), 0),
+         "onehotencode:InvalidfeatureDim", "positive integer"),
+        (lambda: dltoolbox.onehotdecode(z((2, 2)), 5, 1), "onehotdecode:InvalidClasses",
+         "class names"),
+        (lambda: dltoolbox.onehotdecode(z((2, 2)), ["a", "b"], 3), "onehotdecode:SizeMismatch",
+         "Dimension 3 has 1"),
+        (lambda: dltoolbox.labels_row(["a"]), "labels_row:InvalidLabels", "categorical"),
+        (lambda: dltoolbox.hasdata([1, 2]), "hasdata:InvalidQueue", "minibatchqueue"),
+        (lambda: dltoolbox.trainingProgressMonitor(Metrics=5), "trainingProgressMonitor:"
+         "InvalidMetrics", "'Metrics'"),
+    ]
+
+
+@pytest.mark.parametrize("k", range(26))
+def test_custom_loop_bad_inputs_name_function_and_argument(k):
+    call, identifier, text = _dl_bad_calls()[k]
+    msg = named(f"dltoolbox:{identifier}", call)
+    assert text in msg, msg
 
 
 @pytest.mark.parametrize("call,identifier", [

@@ -136,3 +136,65 @@ def test_losses_values():
         pytest.approx(12 * np.log(2))
     U = dl.crossentropy(stripdims(Y), T, "DataFormat", "CBT")
     assert dims(U) == "" and U.size() == (1, 1)
+
+
+def _softmax_np(z):
+    e = np.exp(z - z.max(axis=0))
+    return e / e.sum(axis=0)
+
+
+def test_indexcrossentropy_values():
+    rs = np.random.default_rng(5)
+    K, N, T = 4, 3, 5
+    P = _softmax_np(rs.standard_normal((K, N, T)))
+    idx = rs.integers(1, K + 1, (N, T))
+    picked = np.take_along_axis(P, idx[None] - 1, axis=0)[0]        # P(idx(n,t), n, t)
+    Y = dlarray(P, "CBT")
+    # independent formula: -sum log p over every target, divided by N (batch-size)
+    assert float(dl.indexcrossentropy(Y, idx)) == pytest.approx(-np.log(picked).sum() / N)
+    # same as crossentropy with one-hot targets, for every normalization
+    onehot = (np.arange(1, K + 1)[:, None, None] == idx[None]).astype(float)
+    for norm in ("batch-size", "all-elements", "mask-included", "none"):
+        assert float(dl.indexcrossentropy(Y, idx, NormalizationFactor=norm)) == \
+            pytest.approx(float(dl.crossentropy(Y, onehot, NormalizationFactor=norm)))
+    # targets with a channel dimension of 1, as a formatted dlarray in another order, or
+    # unformatted Y with 'DataFormat' (the targets then in that order without C)
+    ref = float(dl.indexcrossentropy(Y, idx))
+    assert float(dl.indexcrossentropy(Y, idx[None])) == pytest.approx(ref)
+    assert float(dl.indexcrossentropy(Y, dlarray(idx.T.astype(float), "TB"))) == \
+        pytest.approx(ref)
+    assert float(dl.indexcrossentropy(P.transpose(2, 0, 1), idx.T, DataFormat="TCB")) == \
+        pytest.approx(ref)
+    # class weights (third argument or 'Weights'), a mask without C
+    w = np.array([1.0, 2.0, 0.5, 3.0])
+    mask = rs.uniform(size=(N, T)) > 0.4
+    expect = -(w[idx - 1] * np.log(picked) * mask).sum() / mask.sum()
+    got = dl.indexcrossentropy(Y, idx, w, Mask=mask, NormalizationFactor="mask-included")
+    assert float(got) == pytest.approx(expect)
+    assert float(dl.indexcrossentropy(Y, idx, Weights=w, Mask=mask[None],
+                                      NormalizationFactor="mask-included")) == \
+        pytest.approx(expect)
+    # a "CB" batch with a vector of labels
+    assert float(dl.indexcrossentropy(dlarray(P[:, :, 0], "CB"), idx[:, 0])) == \
+        pytest.approx(-np.log(picked[:, 0]).mean())
+
+
+def test_indexcrossentropy_errors():
+    Y = dlarray(np.full((3, 2, 4), 1 / 3), "CBT")
+    good = np.ones((2, 4), int)
+    assert ident(lambda: dl.indexcrossentropy(Y, np.ones((4, 2)))) == \
+        "dltoolbox:indexcrossentropy:SizeMismatch"
+    for bad in (np.zeros((2, 4)), np.full((2, 4), 4), np.full((2, 4), 1.5),
+                np.array([["a"] * 4] * 2)):
+        assert ident(lambda b=bad: dl.indexcrossentropy(Y, b)) == \
+            "dltoolbox:indexcrossentropy:InvalidTargets"
+    assert ident(lambda: dl.indexcrossentropy(Y, good, ClassificationMode="multilabel")) == \
+        "dltoolbox:indexcrossentropy:InvalidClassificationMode"
+    assert ident(lambda: dl.indexcrossentropy(Y, dlarray(good.astype(float), "BC"))) == \
+        "dltoolbox:indexcrossentropy:FormatMismatch"
+    assert ident(lambda: dl.indexcrossentropy(stripdims(Y), good)) == \
+        "dltoolbox:indexcrossentropy:UnformattedInput"
+    assert ident(lambda: dl.indexcrossentropy(Y, good, np.ones(3), Weights=np.ones(3))) == \
+        "dltoolbox:indexcrossentropy:DuplicateWeights"
+    assert ident(lambda: dl.indexcrossentropy(dlarray(np.ones((2, 3)), "BT"), good)) == \
+        "dltoolbox:indexcrossentropy:InvalidDataFormat"

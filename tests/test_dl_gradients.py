@@ -82,8 +82,31 @@ def _lstm(x, h0, c0, w, r, b):
     return proj(Y) + proj(h, 5)
 
 
+def _lstm_cell_only(x, h0, c0, w, r, b):
+    _, _, c = dl.lstm(x, h0, c0, w, r, b, nargout=3)
+    return proj(c, 6)
+
+
+def _lstm_all_outputs(x, h0, c0, w, r, b):
+    Y, h, c = dl.lstm(x, h0, c0, w, r, b, "StateActivationFunction", "softsign",
+                      nargout=3)
+    return proj(Y) + proj(h, 5) + proj(c * c, 6)   # c twice: two paths into one output
+
+
+def _lstm_states_chained(x, h0, c0, w, r, b):
+    """The final states of one call as the initial states of the next (truncated BPTT)."""
+    _, h, c = dl.lstm(x, h0, c0, w, r, b, nargout=3)
+    Y, _, c2 = dl.lstm(x, h, c, w, r, b, nargout=3)
+    return proj(Y) + proj(c2, 6)
+
+
 def _lstm_softsign(x, h0, c0, w, r, b):
     return proj(dl.lstm(x, h0, c0, w, r, b, "StateActivationFunction", "softsign"))
+
+
+def _gru_hidden_only(x, h0, w, r, b):
+    _, h = dl.gru(x, h0, w, r, b, nargout=2)
+    return proj(h * h, 5)
 
 
 def _gru(mode, nb):
@@ -93,12 +116,31 @@ def _gru(mode, nb):
     return f, [rand(C, B, T), rand(H, B), rand(3 * H, C), rand(3 * H, H), rand(nb * H, 1)]
 
 
+R2 = np.random.default_rng(17)   # the state-output cases' own draws (R's stream unchanged)
+
+
+def rand2(*shape):
+    return R2.standard_normal(shape)
+
+
+LSTM_IN = [rand2(C, B, T), rand2(H, B), rand2(H, B), rand2(4 * H, C), rand2(4 * H, H),
+           rand2(4 * H, 1)]
+
 OPS = {
     "fullyconnect_CB": (_fc, [rand(C, B), rand(3, C), rand(3)], ["CB", "", ""]),
     "fullyconnect_CBT": (_fc, [rand(C, B, T), rand(3, C), rand(3, 1)], ["CBT", "", ""]),
     "fullyconnect_TCB": (_fc, [rand(T, C, B), rand(3, C), rand(3, 1)], ["TCB", "", ""]),
     "lstm": (_lstm, [rand(C, B, T), rand(H, B), rand(H, B), rand(4 * H, C), rand(4 * H, H),
                      rand(4 * H, 1)], ["CBT"] + [""] * 5),
+    "lstm_cell_state": (_lstm_cell_only, LSTM_IN, ["CBT"] + [""] * 5),
+    "lstm_all_outputs": (_lstm_all_outputs, LSTM_IN, ["CBT"] + [""] * 5),
+    "lstm_states_chained": (_lstm_states_chained, LSTM_IN, ["CBT"] + [""] * 5),
+    "lstm_CT_cell_state": (_lstm_cell_only, [rand2(C, T), rand2(H, 1), rand2(H, 1),
+                                             rand2(4 * H, C), rand2(4 * H, H), rand2(4 * H, 1)],
+                           ["CT"] + [""] * 5),
+    "gru_hidden_state": (_gru_hidden_only, [rand2(C, B, T), rand2(H, 1), rand2(3 * H, C),
+                                            rand2(3 * H, H), rand2(3 * H, 1)],
+                         ["CBT"] + [""] * 4),
     "lstm_CT_softsign": (_lstm_softsign, [rand(C, T), rand(H, 1), rand(H, 1), rand(4 * H, C),
                                           rand(4 * H, H), rand(4 * H, 1)], ["CT"] + [""] * 5),
     "gru_after": (*_gru("after-multiplication", 3), ["CBT"] + [""] * 4),
@@ -165,6 +207,20 @@ LOSSES = {
                ["CB"]),
     "huber": (lambda y: dl.huber(y, _TR, "TransitionPoint", 0.5), [rand(2, 4)], ["CB"]),
 }
+LOSSES.update({
+    "indexcrossentropy": (lambda y: dl.indexcrossentropy(y, _IDX), [R2.uniform(.1, 1, (4, 3, 5))],
+                          ["CBT"]),
+    "indexcrossentropy_weights_mask": (
+        lambda y: dl.indexcrossentropy(y, _IDX, [1.0, 2.0, 0.5, 3.0], "Mask", _IMASK,
+                                       "NormalizationFactor", "mask-included"),
+        [R2.uniform(.1, 1, (4, 3, 5))], ["CBT"]),
+    "softmax_indexcrossentropy_unformatted": (
+        lambda z: dl.indexcrossentropy(dl.softmax(z, DataFormat="CBT"), _IDX,
+                                       DataFormat="CBT"),
+        [R2.standard_normal((4, 3, 5))], [""]),
+})
+_IDX = R2.integers(1, 5, (3, 5))
+_IMASK = R2.uniform(size=(3, 5)) > 0.3
 _T1 = _onehot(3, 4)
 _T2 = _onehot(3, 2, 5)
 _M2 = (R.uniform(size=(1, 2, 5)) > 0.3).astype(float)

@@ -130,3 +130,62 @@ def test_layer_list_and_errors():
     with pytest.raises(DLToolboxError) as info:
         forward(_net(), dlarray(np.ones((C, B, T)), "CBT"), Outputs="nope")
     assert info.value.identifier == "dltoolbox:forward:InvalidOutputs"
+
+
+def _bn_net(mean0, var0, offset, scale):
+    """sequenceInput -> LSTM -> batch normalization (MeanDecay 0.3, VarianceDecay 0.2)."""
+    return dlnetwork([
+        sequenceInputLayer(C),
+        lstmLayer(H, InputWeights=_w(4 * H, C), RecurrentWeights=_w(4 * H, H),
+                  Bias=_w(4 * H, 1), Name="lstm"),
+        batchNormalizationLayer(TrainedMean=mean0, TrainedVariance=var0, Offset=offset,
+                                Scale=scale, MeanDecay=0.3, VarianceDecay=0.2, Name="bn")])
+
+
+@pytest.mark.parametrize("as_dlarray", [False, True], ids=["numeric", "dlarray_in_dlfeval"])
+def test_forward_returns_batchnorm_running_statistics_in_state(as_dlarray):
+    mean0, var0 = R.uniform(-1, 1, (H, 1)), R.uniform(0.5, 2, (H, 1))
+    offset, scale = R.standard_normal((H, 1)), R.uniform(0.5, 2, (H, 1))
+    net = _bn_net(mean0, var0, offset, scale)
+    x = R.standard_normal((T, C, B)).astype(np.float32)               # T-by-C-by-N
+    assert list(net.State.Parameter) == ["HiddenState", "CellState", "TrainedMean",
+                                         "TrainedVariance"]
+    assert list(net.State.Layer) == ["lstm", "lstm", "bn", "bn"]
+    # the BN layer's input, from the LSTM alone (independent of the network code)
+    lstm_out = net.Layers[1].forward(np.ascontiguousarray(x.transpose(0, 2, 1)))[0]
+    mu = lstm_out.astype(np.float64).mean(axis=(0, 1)).reshape(-1, 1)
+    var = lstm_out.astype(np.float64).var(axis=(0, 1)).reshape(-1, 1)   # biased (1/N)
+    mean1 = 0.3 * mu + 0.7 * mean0
+    var1 = 0.2 * var + 0.8 * var0
+    if as_dlarray:
+        _, state = dlfeval(lambda n, X: forward(n, X, nargout=2), net, dlarray(x, "TCB"))
+    else:
+        _, state = forward(net, x, nargout=2)
+    rows = {(a, b): v for a, b, v in zip(state.Layer, state.Parameter, state.Value)}
+    np.testing.assert_allclose(rows["bn", "TrainedMean"], mean1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rows["bn", "TrainedVariance"], var1, rtol=1e-5, atol=1e-6)
+    assert rows["lstm", "HiddenState"].shape == (H, B)
+    # predict reports the stored statistics, unchanged, and leaves none behind
+    _, same = predict(net, x, nargout=2)
+    np.testing.assert_allclose(same.Value[2], mean0, rtol=1e-6)
+    # committing the state: predict then normalizes with the new statistics (and starts
+    # from the committed recurrent state)
+    net.State = state
+    np.testing.assert_allclose(net.State.Value[3], var1, rtol=1e-5)
+    h0, c0 = rows["lstm", "HiddenState"], rows["lstm", "CellState"]
+    lstm2 = net.Layers[1].forward(np.ascontiguousarray(x.transpose(0, 2, 1)), False,
+                                  (h0.T.copy(), c0.T.copy()))[0]
+    expect = (lstm2 - mean1.ravel()) / np.sqrt(var1.ravel() + 1e-5) * scale.ravel() + \
+        offset.ravel()
+    np.testing.assert_allclose(predict(net, x), expect.transpose(0, 2, 1), rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_forward_without_state_leaves_no_statistics_behind():
+    net = _bn_net(np.zeros((H, 1)), np.ones((H, 1)), np.zeros((H, 1)), np.ones((H, 1)))
+    x = R.standard_normal((T, C, B)).astype(np.float32)
+    forward(net, x)                                  # statistics gathered, not asked for
+    _, state = predict(net, x, nargout=2)
+    np.testing.assert_array_equal(state.Value[2], np.zeros((H, 1)))
+    _, state = forward(net, dlarray(x, "TCB"), nargout=2)
+    assert not np.allclose(state.Value[2], 0)

@@ -60,6 +60,41 @@ def _lstm_torch(x, h0, c0, w, r, b):
     return (y.permute(2, 1, 0) * torch.tensor(P_SEQ)).sum()
 
 
+P_H = _proj(5, (H, B))           # projections of the final hidden and cell states
+P_CELL = _proj(6, (H, B))
+
+
+def _lstm_states_dl(x, h0, c0, w, r, b):
+    Y, h, c = dl.lstm(x, h0, c0, w, r, b, nargout=3)
+    return ((dl.stripdims(Y) * P_SEQ).sum("all") + (h * P_H).sum("all")
+            + (c * c * P_CELL).sum("all"))
+
+
+def _lstm_states_torch(x, h0, c0, w, r, b):
+    m = torch.nn.LSTM(C, H, dtype=torch.float64)
+    y, (h, c) = torch.func.functional_call(
+        m, {"weight_ih_l0": w, "weight_hh_l0": r, "bias_ih_l0": b.reshape(-1),
+            "bias_hh_l0": torch.zeros(4 * H, dtype=torch.float64)},
+        (x.permute(2, 1, 0), (h0.T[None].contiguous(), c0.T[None].contiguous())))
+    return ((y.permute(2, 1, 0) * torch.tensor(P_SEQ)).sum() + (h[0].T * torch.tensor(P_H)).sum()
+            + (c[0].T ** 2 * torch.tensor(P_CELL)).sum())
+
+
+def _gru_hidden_dl(x, h0, w, r, b):
+    _, h = dl.gru(x, h0, w, r, b, "ResetGateMode", "recurrent-bias-after-multiplication",
+                  nargout=2)
+    return (h * h * P_H).sum("all")
+
+
+def _gru_hidden_torch(x, h0, w, r, b):
+    m = torch.nn.GRU(C, H, dtype=torch.float64)
+    b = b.reshape(-1)
+    _, h = torch.func.functional_call(
+        m, {"weight_ih_l0": w, "weight_hh_l0": r, "bias_ih_l0": b[:3 * H],
+            "bias_hh_l0": b[3 * H:]}, (x.permute(2, 1, 0), h0.T[None].contiguous()))
+    return (h[0].T ** 2 * torch.tensor(P_H)).sum()
+
+
 def _gru_dl(x, h0, w, r, b):
     y = dl.gru(x, h0, w, r, b, "ResetGateMode", "recurrent-bias-after-multiplication")
     return (dl.stripdims(y) * P_SEQ).sum("all")
@@ -99,6 +134,18 @@ def _softmax_ce_torch(x):
 
 
 _TGT = np.eye(C)[R.integers(0, C, (B, T))].transpose(2, 0, 1)
+_IDX = np.random.default_rng(12).integers(1, C + 1, (B, T))      # 1-based class indices
+_CW = np.array([0.5, 2.0, 1.5])
+
+
+def _index_ce_dl(x):
+    return dl.indexcrossentropy(dl.softmax(x), _IDX, _CW)
+
+
+def _index_ce_torch(x):
+    # torch: (N, C, d1) logits, 0-based targets; weighted sum, then over the batch size
+    return torch.nn.functional.cross_entropy(x.permute(1, 0, 2), torch.tensor(_IDX - 1),
+                                             weight=torch.tensor(_CW), reduction="sum") / B
 
 
 def _ln_dl(x, o, s):
@@ -153,11 +200,21 @@ CASES = {
     "gru": (_gru_dl, _gru_torch,
             [R.standard_normal(s) for s in [(C, B, T), (H, B), (3 * H, C), (3 * H, H),
                                             (6 * H, 1)]], ["CBT"] + [""] * 4),
+    "lstm_hidden_and_cell_state": (
+        _lstm_states_dl, _lstm_states_torch,
+        [R.standard_normal(s) for s in [(C, B, T), (H, B), (H, B), (4 * H, C), (4 * H, H),
+                                        (4 * H, 1)]], ["CBT"] + [""] * 5),
+    "gru_hidden_state": (_gru_hidden_dl, _gru_hidden_torch,
+                         [R.standard_normal(s) for s in [(C, B, T), (H, B), (3 * H, C),
+                                                         (3 * H, H), (6 * H, 1)]],
+                         ["CBT"] + [""] * 4),
     "fullyconnect": (_fc_dl, _fc_torch, [R.standard_normal(s) for s in [(C, B, T), (5, C),
                                                                         (5, 1)]],
                      ["CBT", "", ""]),
     "softmax_crossentropy": (_softmax_ce_dl, _softmax_ce_torch, [R.standard_normal((C, B, T))],
                              ["CBT"]),
+    "softmax_indexcrossentropy": (_index_ce_dl, _index_ce_torch, [R.standard_normal((C, B, T))],
+                                  ["CBT"]),
     "layernorm": (_ln_dl, _ln_torch, [R.standard_normal(s) for s in [(C, B, T), (C,), (C,)]],
                   ["CBT", "", ""]),
     "batchnorm": (_bn_dl, _bn_torch, [R.standard_normal(s) for s in [(C, B, T), (C,), (C,)]],

@@ -16,7 +16,15 @@ from .dlarray import (
     reshape,
     stripdims,
 )
-from .losses import binarycrossentropy, crossentropy, huber, l1loss, l2loss, mse
+from .losses import (
+    binarycrossentropy,
+    crossentropy,
+    huber,
+    indexcrossentropy,
+    l1loss,
+    l2loss,
+    mse,
+)
 from .minibatchqueue import (
     arrayDatastore,
     combine,
@@ -53,7 +61,8 @@ __all__ = ["dlarray", "dims", "stripdims", "extractdata", "finddim", "isdlarray"
            "mtimes", "permute", "reshape", "reduce_sum", "reduce_mean", "reduce_max",
            "dlfeval", "dlgradient", "fullyconnect", "lstm", "gru", "relu", "leakyrelu",
            "gelu", "sigmoid", "tanh", "softmax", "dropout", "batchnorm", "layernorm",
-           "dlconv", "embed", "crossentropy", "binarycrossentropy", "l2loss", "l1loss", "huber",
+           "dlconv", "embed", "crossentropy", "indexcrossentropy", "binarycrossentropy",
+           "l2loss", "l1loss", "huber",
            "mse", "dlforward", "dlpredict", "adamupdate", "sgdmupdate", "rmspropupdate",
            "dlupdate", "arrayDatastore", "combine", "labels_row", "hasdata", "minibatchqueue",
            "onehotdecode", "onehotencode", "padsequences", "reset", "shuffle",

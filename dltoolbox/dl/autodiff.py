@@ -159,12 +159,8 @@ def dlgradient(y, *xs, **kwargs):
     >>> extractdata(g["w"]).tolist()
     [3.0, 3.0]
     """
-    names = [a for a in xs if isinstance(a, str)]
-    if names:   # trailing 'Name', value pairs
-        k = xs.index(names[0])
-        xs, pairs = xs[:k], xs[k:]
-    else:
-        pairs = ()
+    k = next((i for i, a in enumerate(xs) if isinstance(a, str)), len(xs))
+    xs, pairs = xs[:k], xs[k:]          # trailing 'Name', value pairs
     opts = parse_name_value("dlgradient", pairs, kwargs, _GRAD_OPTIONS)
     if opts["EnableHigherDerivatives"]:
         raise_error("dlgradient", "NotSupported",

@@ -15,6 +15,7 @@ array stays on the GPU (gpuArray semantics).
 
 import numpy as np
 
+from .._validate import describe
 from ..backend import get_xp, to_host
 from ..errors import raise_error
 from . import tape as _tape
@@ -44,18 +45,28 @@ def _check_format(fmt, ndim, func="dlarray"):
     return fmt
 
 
-def _as_data(A):
+def _as_data(A, func="dlarray", name="X"):
+    """The array of a dlarray, or numeric data as an array (integers as single); anything
+    else is ``dltoolbox:<func>:InvalidData`` naming the argument ``name``."""
     if isinstance(A, dlarray):
         return A._data
     if type(A).__module__.startswith("cupy"):
         data = A
     else:
-        data = np.asarray(A)
+        try:
+            data = np.asarray(A)
+        except (TypeError, ValueError):    # ragged nested lists and the like
+            data = None
+        if data is None or data.dtype.kind == "O":
+            raise_error(func, "InvalidData",
+                        f"Expected '{name}' as a numeric or logical array, got "
+                        f"{describe(A)}.", "type")
     if data.dtype.kind in "iu":
         data = data.astype(np.float32)
     elif data.dtype.kind not in "fb":
-        raise_error("dlarray", "InvalidData",
-                    f"Expected numeric or logical data, got an array of {data.dtype}.", "type")
+        raise_error(func, "InvalidData",
+                    f"Expected '{name}' as numeric or logical data, got an array of "
+                    f"{data.dtype}.", "type")
     return data
 
 
@@ -78,6 +89,8 @@ class dlarray:  # noqa: N801 - MATLAB name
     def __init__(self, A, fmt=None):
         data = _as_data(A)
         node = A._node if isinstance(A, dlarray) else None
+        if fmt is not None and not isinstance(fmt, str):
+            _check_format(fmt, data.ndim)          # a named InvalidFormat
         if fmt is None or fmt == "":
             self._data, self._fmt = data, (A._fmt if isinstance(A, dlarray) else "")
         else:
@@ -337,6 +350,10 @@ def finddim(X, label):
     >>> finddim(dlarray(np.zeros((7, 3, 5)), "TCB"), "T")
     [3]
     """
+    if not isinstance(label, str) or len(label) != 1 or label.upper() not in _RANK:
+        raise_error("finddim", "InvalidLabel",
+                    f"Expected 'label' as one of the letters S, C, B, T, U, got "
+                    f"{describe(label)}.", "type" if not isinstance(label, str) else "value")
     label = label.upper()
     return [i + 1 for i, c in enumerate(dims(X)) if c == label]
 

@@ -23,7 +23,7 @@ def to_layer(X, func, formats=("CB", "CBT", "CT")):
     """(layer-layout data, format) of a formatted dlarray (or a numeric array with
     ``fmt``)."""
     fmt = X._fmt if isinstance(X, dlarray) else ""
-    data = X._data if isinstance(X, dlarray) else _as_data(X)
+    data = X._data if isinstance(X, dlarray) else _as_data(X, func, "X")
     if fmt not in formats:
         raise_error(func, "InvalidDataFormat",
                     f"Expected a dlarray with format {' or '.join(repr(f) for f in formats)}"
@@ -54,22 +54,39 @@ def grad_to_layer(g, fmt_out, fmt_in):
 
 
 def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
-              func=None, formats=("CB", "CBT", "CT"), grad_shapes=None):
-    """Run ``layer`` on the dlarray ``X``; one node on the tape when tracing.
+              func=None, formats=("CB", "CBT", "CT"), grad_shapes=None, state_out=False):
+    """Run ``layer`` on the dlarray ``X`` (a list of dlarrays, one per input port, for a
+    multi-input layer); one node on the tape when tracing.
 
     ``params``: {learnable name: node or None} for a functional op (None: look up the
     layer's own arrays on the tape); ``state``/``state_nodes``: initial states in layer
     layout and their nodes; ``grad_shapes``: {name: shape} for gradients reshaped to the
-    caller's arrays (a functional op's vectors). Returns (Y dlarray, final states in layer layout).
+    caller's arrays (a functional op's vectors). Returns (Y dlarray, final states in layer
+    layout); with ``state_out`` the final states are unformatted H-by-B dlarrays, traced
+    like Y: the layer's node then has one child node per output (tape.Parts), and the
+    layer's backprop takes the final states' gradients as well.
     """
     func = func or type(layer).__name__
-    Xl, fmt = to_layer(X, func, formats)
+    multi = isinstance(X, list)        # a multi-input layer's inputs, in port order
+    Xs = X if multi else [X]
+    converted = [to_layer(x, func, formats) for x in Xs]
+    fmt = converted[0][1]
+    if any(f != fmt for _, f in converted):
+        raise_error(func, "FormatMismatch",
+                    f"The inputs of layer '{getattr(layer, 'Name', func)}' must have one "
+                    f"format; got {', '.join(repr(f) for _, f in converted)}.")
+    Xl = [a for a, _ in converted] if multi else converted[0][0]
     tape = _tape.current()
     if tape is not None and isinstance(layer, RecurrentLayer):
         training = True    # a recurrent layer's flag only keeps the backward cache
     Y, back, new_state = layer.forward(Xl, training, state)
     data, fmt_out = from_layer(Y, fmt)
+    finals = ()
+    if state_out:
+        finals = new_state if isinstance(new_state, tuple) else (new_state,)
     if tape is None:
+        if state_out:
+            return dlarray._wrap(data, fmt_out), [dlarray._wrap(s.T, "") for s in finals]
         return dlarray._wrap(data, fmt_out), new_state
     names = list(layer.learnable_names())
     if params is None:
@@ -77,9 +94,9 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
                  else None for n in names]
     else:
         nodes = [params.get(n) for n in names]
-    xnode = X._node if isinstance(X, dlarray) else None
+    xnodes = [x._node if isinstance(x, dlarray) else None for x in Xs]
     state_names = list(layer.state_names()) if state_nodes else []
-    parents = [xnode, *nodes, *state_nodes]
+    parents = [*xnodes, *nodes, *state_nodes]
     shapes = grad_shapes or {}
 
     def shaped(grads, name):
@@ -92,16 +109,31 @@ def run_layer(layer, X, training=False, state=None, params=None, state_nodes=(),
         return g
 
     def backward(g):
-        dX, grads = back(grad_to_layer(g, fmt_out, fmt))
-        dx = None
-        if xnode is not None and dX is not None:
-            dx = dX[:, 0, :].T if fmt == "CT" else from_layer(dX, fmt)[0]
-            if fmt == "CB":
-                dx = dX.T
-        return (dx, *[shaped(grads, n) for n in names],
+        if state_out:     # g: Parts (dY, then one gradient per final state, H-by-B)
+            dY = g.parts[0]
+            dY = get_xp(Y).zeros_like(Y) if dY is None else grad_to_layer(dY, fmt_out, fmt)
+            dX, grads = back(dY, None, tuple(None if d is None else d.T
+                                             for d in g.parts[1:]))
+        else:
+            dX, grads = back(grad_to_layer(g, fmt_out, fmt))
+        dXs = dX if multi else [dX]
+        dxs = [None if node is None or d is None else
+               d[:, 0, :].T if fmt == "CT" else from_layer(d, fmt)[0]
+               for node, d in zip(xnodes, dXs)]
+        return (*dxs, *[shaped(grads, n) for n in names],
                 *[shaped(grads, n) for n in state_names])
 
-    return dlarray._wrap(data, fmt_out, _tape.record(parents, backward)), new_state
+    node = _tape.record(parents, backward)
+    if not state_out:
+        return dlarray._wrap(data, fmt_out, node), new_state
+    n = 1 + len(finals)
+
+    def part(k):
+        return None if node is None else _tape.record([node], lambda g: (
+            _tape.Parts.one(k, n, g),))
+
+    return (dlarray._wrap(data, fmt_out, part(0)),
+            [dlarray._wrap(s.T, "", part(k)) for k, s in enumerate(finals, start=1)])
 
 
 __all__ = ["run_layer", "to_layer", "from_layer"]

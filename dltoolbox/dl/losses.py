@@ -45,11 +45,12 @@ _REG = _common()
 _HUBER = _common(Option("TransitionPoint", 1.0, check_scalar(0, lo_open=True)))
 
 
-def _inputs(Y, T, opts, func):
-    """(Y dlarray with a format, T data aligned to it, format)."""
+def _inputs(Y, T, opts, func, targets=True):
+    """(Y dlarray with a format, T data aligned to it, format); without ``targets`` T
+    is not read."""
     fmt = opts["DataFormat"]
     if not isinstance(Y, dlarray):
-        Y = dlarray._wrap(_as_data(Y), "")
+        Y = dlarray._wrap(_as_data(Y, func, "Y"), "")
     if Y._fmt:
         if fmt:
             raise_error(func, "DataFormatOfFormatted",
@@ -63,13 +64,15 @@ def _inputs(Y, T, opts, func):
         raise_error(func, "UnformattedInput",
                     "The predictions are an unformatted dlarray: give 'DataFormat' (for "
                     "example 'CB') or use a formatted dlarray.")
+    if not targets:
+        return Y, None, fmt
     if isinstance(T, dlarray) and T._fmt:
         if T._fmt != fmt:
             raise_error(func, "FormatMismatch",
                         f"The targets have format '{T._fmt}' but the predictions '{fmt}'.")
         t = T._data
     else:
-        t = _as_data(T)
+        t = _as_data(T, func, "T")
         if opts["DataFormat"] and not (isinstance(T, dlarray) and T._fmt):
             t = dlarray(t, opts["DataFormat"])._data
     t = get_xp(Y._data).asarray(t)
@@ -89,7 +92,7 @@ def _mask(opts, Y, func):
     m = opts["Mask"]
     if m is None:
         return None
-    m = get_xp(Y._data).asarray(_as_data(m))
+    m = get_xp(Y._data).asarray(_as_data(m, func, "Mask"))
     try:
         np.broadcast_shapes(m.shape + (1,) * (Y._data.ndim - m.ndim), Y._data.shape)
     except ValueError:
@@ -103,7 +106,7 @@ def _weights(opts, Y, fmt, func):
     w = opts["Weights"]
     if w is None:
         return None
-    w = get_xp(Y._data).asarray(_as_data(w)).astype(Y.dtype)
+    w = get_xp(Y._data).asarray(_as_data(w, func, "Weights")).astype(Y.dtype)
     c = fmt.find("C")
     if w.ndim <= 1 or (w.ndim == 2 and 1 in w.shape):
         w = w.reshape(-1)
@@ -152,23 +155,137 @@ def crossentropy(Y, T, *args, **kwargs):
     >>> round(float(crossentropy(Y, np.array([[1.0, 0.0], [0.0, 1.0]]))), 4)
     0.4904
     """
-    opts = parse_name_value("crossentropy", args, kwargs, _CE)
-    Y, t, fmt = _inputs(Y, T, opts, "crossentropy")
-    multi = opts["TargetCategories"] == "independent" or \
+    return _crossentropy_call("crossentropy", Y, T, args, kwargs)
+
+
+def _crossentropy_call(func, Y, T, args, kwargs, multilabel=False):
+    opts = parse_name_value(func, args, kwargs, _CE)
+    Y, t, fmt = _inputs(Y, T, opts, func)
+    multi = multilabel or opts["TargetCategories"] == "independent" or \
         opts["ClassificationMode"] == "multilabel"
+    return _crossentropy(Y, t, fmt, opts, multi, func)
+
+
+def _crossentropy(Y, t, fmt, opts, multi, func):
+    """The cross-entropy of the formatted Y and targets t (Y's size and order)."""
     Yc = np.maximum(Y, EPS_SINGLE)
     if multi:
         Yc1 = np.maximum(1.0 - Y, EPS_SINGLE)
         terms = -(t * np.log(Yc) + (1.0 - t) * np.log(Yc1))
     else:
         terms = -(t * np.log(Yc))
-    w = _weights(opts, Y, fmt, "crossentropy")
+    w = _weights(opts, Y, fmt, func)
     if w is not None:
         terms = terms * w
-    mask = _mask(opts, Y, "crossentropy")
+    mask = _mask(opts, Y, func)
     if mask is not None:
         terms = terms * mask
     return _scalar(_normalize(reduce_sum(terms, "all"), Y, fmt, opts, mask, not multi))
+
+
+def _single_label(value, func, name):
+    if isinstance(value, str) and value.lower() == "single-label":
+        return "single-label"
+    raise_error(func, f"Invalid{name}",
+                f"Invalid value for '{name}'. Expected 'single-label' (one class index per "
+                f"observation cannot mark several classes; use crossentropy with "
+                f"'multilabel'), got {value!r}.", "value" if isinstance(value, str) else "type")
+
+
+_ICE = _common(Option("ClassificationMode", "single-label", _single_label))
+
+
+def _index_targets(Y, T, fmt, opts, func):
+    """The 1-based class indices T as a 0-based integer array of Y's size with a
+    channel dimension of 1 (Y's stored order)."""
+    c = fmt.index("C")
+    shape = Y._data.shape
+    want = shape[:c] + (1,) + shape[c + 1:]
+    no_c = fmt.replace("C", "")
+    if isinstance(T, dlarray) and T._fmt:
+        if T._fmt not in (fmt, no_c):
+            raise_error(func, "FormatMismatch",
+                        f"The targets have format '{T._fmt}' but the predictions '{fmt}': "
+                        f"give the targets Y's labels with or without 'C'.")
+        t = T._data
+    else:
+        t = T._data if isinstance(T, dlarray) else T
+        try:
+            t = np.asarray(t.get() if type(t).__module__.startswith("cupy") else t)
+        except (TypeError, ValueError):
+            t = np.asarray(None)
+        if opts["DataFormat"] and t.ndim in (len(opts["DataFormat"]),
+                                             len(opts["DataFormat"]) - 1) \
+                and t.dtype.kind in "iufb":
+            raw = opts["DataFormat"]
+            t = dlarray(t.astype(np.float64), raw if t.ndim == len(raw)
+                        else raw.replace("C", ""))._data
+    t = t.get() if type(t).__module__.startswith("cupy") else np.asarray(t)
+    if t.dtype.kind not in "iufb":
+        raise_error(func, "InvalidTargets",
+                    f"Expected the targets as integer class indices, got an array of "
+                    f"{t.dtype}.", "type")
+    no_c_shape = shape[:c] + shape[c + 1:]
+    if t.shape not in (want, no_c_shape) and (
+            t.size != int(np.prod(want)) or
+            t.squeeze().shape != tuple(n for n in want if n != 1)):
+        raise_error(func, "SizeMismatch",
+                    f"The targets ({'×'.join(map(str, t.shape))}) must have the predictions' "
+                    f"size ({'×'.join(map(str, shape))}, format '{fmt}') without the "
+                    f"channel dimension, or with a channel dimension of 1.")
+    k = shape[c]
+    t = t.astype(np.float64).reshape(want)
+    if not np.all((t == np.round(t)) & (t >= 1) & (t <= k)):
+        bad = t[~((t == np.round(t)) & (t >= 1) & (t <= k))].ravel()[0]
+        raise_error(func, "InvalidTargets",
+                    f"The targets must be integer class indices from 1 to {k} (the size of "
+                    f"the channel dimension), got {bad:g}.")
+    return t.astype(np.int64) - 1
+
+
+def indexcrossentropy(Y, T, *args, **kwargs):
+    """Cross-entropy with class-index targets (MATLAB ``indexcrossentropy``, R2024b):
+    -sum(log Y(T(i), i)) over the observations (and time steps) i, the same value as
+    ``crossentropy(Y, onehotencode(T))``; predicted probabilities Y (e.g. ``softmax``
+    output) with K channels, and T integer class indices 1..K, of Y's size without the
+    "C" dimension (or with a "C" dimension of 1), numeric or a dlarray labelled like Y
+    without "C". ``indexcrossentropy(Y, T, weights)`` (or 'Weights') weights class k by
+    weights(k); 'Mask' (the targets' size, or Y's) drops elements; 'NormalizationFactor'
+    "batch-size" (default), "all-elements" (the number of targets), "mask-included",
+    "none"; 'DataFormat' labels unformatted Y (and numeric T in the same order, with or
+    without the C letter's dimension); 'ClassificationMode' 'single-label' only.
+    UNCONFIRMED (the reference does not cover the page): these options and defaults are
+    crossentropy's; out-of-range indices are an error even where the mask is false.
+
+    >>> Y = dlarray(np.array([[0.5, 0.25], [0.5, 0.75]]), "CB")
+    >>> round(float(indexcrossentropy(Y, [1, 2])), 4)
+    0.4904
+    """
+    weights = ()
+    if args and not isinstance(args[0], str):
+        weights, args = (args[0],), args[1:]
+    opts = parse_name_value("indexcrossentropy", args, kwargs, _ICE)
+    if weights:
+        if opts["Weights"] is not None:
+            raise_error("indexcrossentropy", "DuplicateWeights",
+                        "Give the class weights once: as the third argument or as 'Weights'.")
+        opts = {**opts, "Weights": weights[0]}
+    Y, _, fmt = _inputs(Y, None, opts, "indexcrossentropy", targets=False)
+    if "C" not in fmt:
+        raise_error("indexcrossentropy", "InvalidDataFormat",
+                    f"The predictions need a channel ('C') dimension, got format '{fmt}'.")
+    idx = _index_targets(Y, T, fmt, opts, "indexcrossentropy")
+    m = opts["Mask"]
+    if m is not None and np.ndim(m) == idx.ndim - 1 and not isinstance(m, dlarray):
+        m = np.asarray(m.get() if type(m).__module__.startswith("cupy") else m)
+        if m.size == idx.size:      # a mask of the targets' size without C
+            opts = {**opts, "Mask": m.reshape(idx.shape)}
+    xp = get_xp(Y._data)
+    c = fmt.index("C")
+    k = Y._data.shape[c]
+    classes = np.arange(k).reshape([k if i == c else 1 for i in range(Y._data.ndim)])
+    onehot = xp.asarray(idx == classes, dtype=Y.dtype)
+    return _crossentropy(Y, onehot, fmt, opts, False, "indexcrossentropy")
 
 
 def binarycrossentropy(Y, T, *args, **kwargs):
@@ -178,7 +295,7 @@ def binarycrossentropy(Y, T, *args, **kwargs):
     >>> round(float(binarycrossentropy(dlarray(np.array([[0.8]]), "CB"), [[1.0]])), 4)
     0.2231
     """
-    return crossentropy(Y, T, *args, ClassificationMode="multilabel", **kwargs)
+    return _crossentropy_call("binarycrossentropy", Y, T, args, kwargs, multilabel=True)
 
 
 def _regression(func, table, Y, T, args, kwargs, per_element):
@@ -252,4 +369,5 @@ def mse(X, T, *args, **kwargs):
     return _scalar(reduce_sum(r * r, "all") / (2 * _observations(Y, fmt)))
 
 
-__all__ = ["crossentropy", "binarycrossentropy", "l2loss", "l1loss", "huber", "mse"]
+__all__ = ["crossentropy", "indexcrossentropy", "binarycrossentropy", "l2loss", "l1loss",
+           "huber", "mse"]

@@ -8,12 +8,18 @@ import time
 import numpy as np
 
 from .._nameval import Option, options_table, parse_name_value
-from .._validate import check_one_of, check_positive_integer, describe
-from ..backend import resolve_environment
+from .._validate import (
+    check_logical,
+    check_one_of,
+    check_positive_integer,
+    check_text,
+    describe,
+)
+from ..backend import resolve_environment, to_host
 from ..categorical import Categorical, categorical
-from ..errors import raise_error
+from ..errors import DLToolboxError, as_called_from, raise_error
 from ..network import outputs
-from .dlarray import dlarray
+from .dlarray import _as_data, dlarray
 
 
 # -- in-memory datastores ---------------------------------------------------------------
@@ -66,6 +72,11 @@ class CombinedDatastore(ArrayDatastore):
     """Datastores read side by side (MATLAB ``combine``)."""
 
     def __init__(self, stores):
+        for k, store in enumerate(stores, start=1):
+            if not isinstance(store, ArrayDatastore):
+                raise_error("combine", "InvalidDatastore",
+                            f"Argument {k} must be a datastore (arrayDatastore or combine), "
+                            f"got {describe(store)}.", "type")
         n = {len(s) for s in stores}
         if len(n) != 1:
             raise_error("combine", "SizeMismatch",
@@ -94,9 +105,38 @@ def combine(*stores):
 
 
 # -- padsequences ---------------------------------------------------------------------
-_PAD = options_table(Option("PaddingValue", 0.0),
+def _length(value, func, name):
+    if isinstance(value, str) and value.lower() in ("longest", "shortest"):
+        return value.lower()
+    if isinstance(value, str):
+        check_one_of("longest", "shortest")(value, func, name)
+    return check_positive_integer()(value, func, name)
+
+
+def _padding_value(value, func, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise_error(func, f"Invalid{name}", f"Invalid value for '{name}'. Expected a numeric "
+                    f"scalar, got {describe(value)}.", "type")
+    return value
+
+
+_PAD = options_table(Option("PaddingValue", 0.0, _padding_value),
                      Option("Direction", "right", check_one_of("right", "left")),
-                     Option("Length", "longest"), Option("UniformOutput", True))
+                     Option("Length", "longest", _length),
+                     Option("UniformOutput", True, check_logical))
+
+
+def _sequence(x, k):
+    """Sequence ``k`` of padsequences' X as a host array, its class kept."""
+    try:
+        a = np.asarray(to_host(x._data if isinstance(x, dlarray) else x))
+    except (TypeError, ValueError):
+        a = None
+    if a is None or a.dtype.kind not in "biuf" or a.ndim == 0:
+        raise_error("padsequences", "InvalidInput",
+                    f"Expected X{{{k}}} as a numeric or logical array, got {describe(x)}.",
+                    "type")
+    return a
 
 
 def padsequences(X, paddingDim, *args, nargout=1, **kwargs):
@@ -108,15 +148,19 @@ def padsequences(X, paddingDim, *args, nargout=1, **kwargs):
     >>> P.shape, M[0].astype(int).tolist()
     ((2, 3, 2), [[1, 1], [1, 0], [1, 0]])
     """
-    opts = parse_name_value("padsequences", args, kwargs, _PAD)
-    seqs = [np.asarray(x) for x in X]
+    func = "padsequences"
+    opts = parse_name_value(func, args, kwargs, _PAD)
+    if not isinstance(X, (list, tuple)):
+        raise_error(func, "InvalidInput", f"Expected X as a cell array (list) of sequences, "
+                    f"got {describe(X)}.", "type")
+    seqs = [_sequence(x, k) for k, x in enumerate(X, start=1)]
     if not seqs:
-        raise_error("padsequences", "EmptyInput", "X must hold at least one sequence.")
-    d = int(paddingDim) - 1
+        raise_error(func, "EmptyInput", "X must hold at least one sequence.")
+    d = check_positive_integer()(paddingDim, func, "paddingDim") - 1
     lengths = [s.shape[d] if d < s.ndim else 1 for s in seqs]
     target = opts["Length"]
     n = max(lengths) if target == "longest" else min(lengths) if target == "shortest" \
-        else int(target)
+        else target
     if d == 1 and opts["Direction"] == "right" and all(s.ndim == 2 for s in seqs) and \
             len({s.shape[0] for s in seqs}) == 1:     # C-by-T sequences: the common case
         P = np.full((seqs[0].shape[0], n, len(seqs)), opts["PaddingValue"],
@@ -163,8 +207,12 @@ def onehotencode(A, featureDim, *args, **kwargs):
     """
     opts = parse_name_value("onehotencode", args, kwargs, _OH)
     if not isinstance(A, Categorical):
-        A = categorical(A)
-    classes = list(opts["ClassNames"]) if opts["ClassNames"] is not None else A.categories
+        try:
+            A = categorical(A)
+        except DLToolboxError as err:
+            raise as_called_from(err, "onehotencode") from None
+    classes = A.categories if opts["ClassNames"] is None else \
+        _class_names(opts["ClassNames"], "onehotencode", "ClassNames")
     lookup = {c: i for i, c in enumerate(classes)}
     try:
         idx = np.array([lookup[A.categories[c]] for c in A.codes], dtype=np.int64)
@@ -172,7 +220,7 @@ def onehotencode(A, featureDim, *args, **kwargs):
         raise_error("onehotencode", "UnknownClass",
                     f"The label {err.args[0]!r} is not one of ClassNames.")
     shape = list(A.shape)
-    d = int(featureDim) - 1
+    d = check_positive_integer()(featureDim, "onehotencode", "featureDim") - 1
     shape += [1] * (d + 1 - len(shape))
     if shape[d] != 1:
         raise_error("onehotencode", "InvalidFeatureDim",
@@ -193,16 +241,36 @@ def onehotdecode(B, classes, featureDim):
     >>> onehotdecode(np.array([[0.1, 0.7], [0.9, 0.3]]), ["x", "y"], 1).tolist()
     ['y', 'x']
     """
-    data = B._data if isinstance(B, dlarray) else np.asarray(B)
-    data = np.asarray(data.get() if hasattr(data, "get") else data)
-    classes = list(classes.categories if isinstance(classes, Categorical) else classes)
-    d = int(featureDim) - 1
-    if data.shape[d] != len(classes):
+    func = "onehotdecode"
+    data = np.asarray(to_host(_as_data(B, func, "B")))
+    classes = _class_names(classes, func, "classes")
+    d = check_positive_integer()(featureDim, func, "featureDim") - 1
+    if data.size == 0:
+        raise_error(func, "EmptyInput", "B is empty: there are no scores to decode.")
+    if d >= data.ndim and len(classes) != 1 or d < data.ndim and \
+            data.shape[d] != len(classes):
         raise_error("onehotdecode", "SizeMismatch",
-                    f"Dimension {d + 1} has {data.shape[d]} entries but there are "
-                    f"{len(classes)} classes.")
+                    f"Dimension {d + 1} has {data.shape[d] if d < data.ndim else 1} entries "
+                    f"but there are {len(classes)} classes.")
+    if d >= data.ndim:
+        data = data.reshape(data.shape + (1,) * (d + 1 - data.ndim))
     idx = np.argmax(data, axis=d).reshape(-1, order="F")
     return categorical([classes[i] for i in idx], classes)
+
+
+def _class_names(value, func, name):
+    """Class names: a categorical's categories, or a list/array of text (or numbers)."""
+    if isinstance(value, Categorical):
+        return list(value.categories)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) and all(
+            isinstance(c, (str, np.str_, int, np.integer)) and not isinstance(c, bool)
+            for c in np.asarray(value, dtype=object).reshape(-1)):
+        return list(np.asarray(value, dtype=object).reshape(-1))
+    raise_error(func, f"Invalid{name[0].upper()}{name[1:]}",
+                f"Expected '{name}' as a non-empty list of class names (text) or a "
+                f"categorical, got {describe(value)}.", "type")
 
 
 # -- minibatchqueue ------------------------------------------------------------------
@@ -239,6 +307,11 @@ def labels_row(labels):
     >>> labels_row([categorical(["b"], ["a", "b"]), categorical(["a"], ["a", "b"])]).shape
     (1, 2)
     """
+    if not isinstance(labels, (list, tuple)) or not labels or \
+            not all(isinstance(x, Categorical) for x in labels):
+        raise_error("labels_row", "InvalidLabels",
+                    f"Expected a non-empty list of categorical labels, got "
+                    f"{describe(labels)}.", "type")
     first = labels[0]
     if all(x.categories is first.categories or x.categories == first.categories
            for x in labels):   # the usual case (one datastore): codes as they are
@@ -382,24 +455,55 @@ class minibatchqueue:  # noqa: N801 - MATLAB name
         return dlarray(a, fmt) if fmt else dlarray(a)
 
 
+def _queue(mbq, func):
+    if not isinstance(mbq, minibatchqueue):
+        raise_error(func, "InvalidQueue",
+                    f"Expected a minibatchqueue, got {describe(mbq)}.", "type")
+    return mbq
+
+
 def hasdata(mbq):
-    """True while the queue can give another mini-batch."""
-    return mbq.hasdata()
+    """True while the queue can give another mini-batch.
+
+    >>> hasdata(minibatchqueue(arrayDatastore([np.ones(2)]), MiniBatchSize=1))
+    True
+    """
+    return _queue(mbq, "hasdata").hasdata()
 
 
 def reset(mbq):
-    """Back to the start of the data (order kept)."""
-    mbq.reset()
+    """Back to the start of the data (order kept).
+
+    >>> q = minibatchqueue(arrayDatastore([np.ones(2)]), MiniBatchSize=1)
+    >>> _ = next(q); hasdata(reset(q))
+    True
+    """
+    _queue(mbq, "reset").reset()
     return mbq
 
 
 def shuffle(mbq):
-    """Reset the queue and shuffle its observations (the package generator, ``rng``)."""
-    mbq.shuffle()
+    """Reset the queue and shuffle its observations (the package generator, ``rng``).
+
+    >>> q = minibatchqueue(arrayDatastore([np.ones(2), np.zeros(2)]), MiniBatchSize=2)
+    >>> X = next(shuffle(q)); X.size()
+    (2, 2)
+    """
+    _queue(mbq, "shuffle").shuffle()
     return mbq
 
 
 # -- trainingProgressMonitor ----------------------------------------------------------
+def _names(value, func, name):
+    """A string array of names: one text, or a list/tuple of texts."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise_error(func, f"Invalid{name}", f"Invalid value for '{name}'. Expected text or a "
+                f"list of texts, got {describe(value)}.", "type")
+
+
 class trainingProgressMonitor:  # noqa: N801 - MATLAB name
     """Training progress of a custom loop (MATLAB ``trainingProgressMonitor``), in text:
     ``recordMetrics`` stores values (and prints a line every ``PrintFrequency`` steps when
@@ -414,16 +518,20 @@ class trainingProgressMonitor:  # noqa: N801 - MATLAB name
 
     def __init__(self, Metrics=(), Info=(), XLabel="Iteration", Visible=True,
                  PrintFrequency=50, stream=None):
-        self.Metrics = [Metrics] if isinstance(Metrics, str) else list(Metrics)
-        self.Info = [Info] if isinstance(Info, str) else list(Info)
-        self.XLabel = XLabel
-        self.Visible = bool(Visible)
+        func = "trainingProgressMonitor"
+        self.Metrics = _names(Metrics, func, "Metrics")
+        self.Info = _names(Info, func, "Info")
+        self.XLabel = check_text(XLabel, func, "XLabel")
+        self.Visible = check_logical(Visible, func, "Visible")
         self.Status = "Running"
         self.Progress = 0
         self.Stop = False
         self.MetricData = {m: [] for m in self.Metrics}
         self.InfoData = {i: None for i in self.Info}
-        self.PrintFrequency = int(PrintFrequency)
+        self.PrintFrequency = check_positive_integer()(PrintFrequency, func, "PrintFrequency")
+        if stream is not None and not callable(getattr(stream, "write", None)):
+            raise_error(func, "InvalidStream", f"Expected a stream with a write method, got "
+                        f"{describe(stream)}.", "type")
         self._stream = stream
         self._start = time.perf_counter()
 

@@ -3,8 +3,8 @@
 Inside ``dlfeval`` each layer's forward is recorded with its hand-written ``backprop`` as
 the node's backward, and the layer's learnable arrays are the tape's leaves (the arrays
 that ``net.Learnables`` holds), so ``dlgradient(loss, net.Learnables)`` reaches them.
-Works on a dlnetwork (its layer graph; layers with one input), a SeriesNetwork, a layer
-array or a list of layers.
+Works on a dlnetwork (its layer graph, multi-input layers and several network inputs
+included), a SeriesNetwork, a layer array or a list of layers.
 """
 
 from .._nameval import Option, options_table, parse_name_value
@@ -41,16 +41,21 @@ def _as_input(X, fmt, func):
         raise_error(func, "UnformattedInput",
                     "The input is an unformatted dlarray: label it, dlarray(X, 'CBT'), or "
                     "give 'InputDataFormats'.")
-    fmt = fmt[0] if isinstance(fmt, (list, tuple)) else fmt
     if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+        X = dlarray._wrap(_as_data(X, func, "X"), "")
     return dlarray(X, fmt)
 
 
 def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
-    """Outputs of ``net`` for the dlarray ``X`` (traced inside dlfeval), and with one more
-    output the final recurrent states (``net.State``'s table when the network has one,
-    else {layer name: {state name: H-by-B array}})."""
+    """Outputs of ``net`` for the dlarray ``X`` (traced inside dlfeval; a network with
+    several input layers takes one dlarray per input: X a list, or the first of the
+    leading positional ``args``), and with one more output the final recurrent states
+    (``net.State``'s table when the network has one, else {layer name: {state name: H-by-B
+    array}})."""
+    k = 0
+    while k < len(args) and not isinstance(args[k], str):
+        k += 1          # forward(net, X1, X2, ..., Name, Value): the inputs come first
+    more, args = args[:k], args[k:]
     opts = parse_name_value(func, args, kwargs or {}, _OPTIONS)
     layers, sources, outs, order = network_parts(net, func)
     if opts["Outputs"] is not None:
@@ -61,38 +66,65 @@ def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
             raise_error(func, "InvalidOutputs",
                         f"'Outputs' names no layer of the network: {missing[0]!r}.")
         outs = [index[n] for n in names]
-    X = _as_input(X, opts["InputDataFormats"], func)
+    inputs = [i for i, s in enumerate(sources) if s is None]
+    Xs = (list(X) if isinstance(X, (list, tuple)) else [X]) + list(more)
+    if len(Xs) != len(inputs):
+        raise_error(func, "WrongNumberOfInputs",
+                    f"The network has {len(inputs)} input layer(s) "
+                    f"({', '.join(repr(layers[i].Name) for i in inputs)}) but "
+                    f"{len(Xs)} input(s) were given: call {func}(net, X1, ..., X{len(inputs)}).")
+    in_fmts = opts["InputDataFormats"]
+    in_fmts = list(in_fmts) if isinstance(in_fmts, (list, tuple)) else [in_fmts] * len(Xs)
+    if len(in_fmts) != len(Xs):
+        raise_error(func, "InvalidInputDataFormats",
+                    f"Give one format per input in 'InputDataFormats': {len(Xs)} inputs, "
+                    f"{len(in_fmts)} formats.")
+    Xs = [_as_input(x, f, func) for x, f in zip(Xs, in_fmts)]
     unformatted_out = opts["OutputDataFormats"] not in ("auto", None)
     values, final = {}, {}
     for i in order:
         layer = layers[i]
         src = sources[i]
-        if src is not None and len(src) != 1:
-            raise_error(func, "NotSupported",
-                        f"Layer '{layer.Name}' has {len(src)} inputs; forward on dlarrays "
-                        f"supports layers with one input yet.")
-        x = X if src is None else values[src[0]]
+        if src is None:
+            x = Xs[inputs.index(i)]
+        elif len(src) == 1:
+            x = values[src[0]]
+        else:
+            x = [values[s] for s in src]
         y, st = run_layer(layer, x, training=training, func=func,
                           formats=("CB", "CBT", "CT"))
         values[i] = y
         if st is not None:
             final[i] = st
     ys = [stripdims(values[o]) if unformatted_out else values[o] for o in outs]
+    statistics = collect_statistics(layers, training)
     if nargout > len(ys):
-        ys.append(_state(net, layers, final))
+        ys.append(_state(net, layers, final, statistics))
     return outputs(ys, nargout, func)
 
 
-def _state(net, layers, final):
+def collect_statistics(layers, training):
+    """{layer index: {name: value}}: the moving statistics of the batch normalization
+    layers after a training run (taken from the layers, so that none is left behind
+    for a later run); {} after an inference run."""
+    if not training:
+        return {}
+    found = {i: getattr(layer, "updated_statistics", dict)() for i, layer in enumerate(layers)}
+    return {i: v for i, v in found.items() if v}
+
+
+def _state(net, layers, final, statistics):
     graph = getattr(net, "_graph", None)
     if graph is not None:
         from ..dlnetwork import state_table  # noqa: PLC0415 - dlnetwork imports dl
 
-        return state_table(graph, final)
+        return state_table(graph, final, statistics)
     out = {}
     for i, st in final.items():
         st = st if isinstance(st, tuple) else (st,)
         out[layers[i].Name] = {n: s.T for n, s in zip(layers[i].state_names(), st)}
+    for i, values in statistics.items():
+        out.setdefault(layers[i].Name, {}).update(values)
     return out
 
 
@@ -124,4 +156,4 @@ def dlpredict(net, X, *args, nargout=1, **kwargs):
     return run_network(net, X, False, "predict", nargout, args, kwargs)
 
 
-__all__ = ["dlforward", "dlpredict", "run_network", "network_parts"]
+__all__ = ["dlforward", "dlpredict", "run_network", "network_parts", "collect_statistics"]

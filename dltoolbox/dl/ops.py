@@ -39,9 +39,20 @@ def _format_option(value, func, name):
     return value.upper()
 
 
+def _dl_input(X, func):
+    """X as a dlarray of floating-point data (numeric input wrapped, logical as single);
+    anything else is ``dltoolbox:<func>:InvalidData``."""
+    if not isinstance(X, dlarray):
+        X = dlarray._wrap(_as_data(X, func, "X"), "")
+    if X._data.dtype.kind == "b":
+        X = dlarray._wrap(X._data.astype(np.float32), X._fmt)
+    return X
+
+
 def _labelled(X, data_format, func):
     """X as a formatted dlarray; (X, was_unformatted)."""
-    if isinstance(X, dlarray) and X._fmt:
+    X = _dl_input(X, func)
+    if X._fmt:
         if data_format:
             raise_error(func, "DataFormatOfFormatted",
                         "'DataFormat' is only for unformatted input; this dlarray is "
@@ -49,15 +60,13 @@ def _labelled(X, data_format, func):
         return X, False
     if not data_format:
         return X, False
-    if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "", None)
     return dlarray(X, data_format), True
 
 
 def _value(a, func, name):
     if a is None:
         raise_error(func, "MissingInput", f"'{name}' is required.")
-    return a._data if isinstance(a, dlarray) else _as_data(a)
+    return a._data if isinstance(a, dlarray) else _as_data(a, func, name)
 
 
 def _node(a):
@@ -125,7 +134,11 @@ _GRU = options_table(*_LSTM.values(),
 
 def _state_in(S, batch, func, name, rows):
     data = _value(S, func, name)
-    data = data.reshape(data.shape[0], -1) if data.ndim != 2 else data
+    if data.ndim > 2 or data.size == 0:
+        raise_error(func, "InvalidState",
+                    f"Expected '{name}' {rows}-by-{batch} (or {rows}-by-1), got "
+                    f"{'×'.join(map(str, data.shape)) or 'a scalar'}.")
+    data = data.reshape(data.shape[0] if data.ndim else 1, -1)
     if data.shape[0] != rows or data.shape[1] not in (1, batch):
         raise_error(func, "InvalidState",
                     f"Expected '{name}' {rows}-by-{batch} (or {rows}-by-1), got "
@@ -142,29 +155,17 @@ def _recurrent(func, layer, X, states, arrays, nodes, nargout, unf):
                     f"{repr(Xd._fmt) if Xd is not None and Xd._fmt else 'an unformatted array'}.")
     batch = Xd.size(2) if Xd._fmt == "CBT" else 1
     h = layer.NumHiddenUnits
-    init = tuple(_state_in(s, batch, func, n, h) for s, n in zip(states, layer.state_names()))
+    init = tuple(_state_in(s, batch, func, n, h) for s, n in zip(states, ("H0", "C0")))
     state_nodes = [_node(s) for s in states]
     _shell(layer, **arrays)
     Y, finals = run_layer(layer, Xd, state=init, params=nodes, state_nodes=state_nodes,
-                          func=func, formats=("CBT", "CT"),
+                          func=func, formats=("CBT", "CT"), state_out=True,
                           grad_shapes={n: _value(s, func, n).shape
                                        for s, n in zip(states, layer.state_names())})
-    # hiddenState is the last time step of Y (traced through Y); cellState is not
-    # differentiable here (the cell's backward takes no gradient for c_T)
-    last = Y[:, :, -1] if Y._fmt == "CBT" else Y[:, -1:]
-    hidden = stripdims(last) if Y._fmt == "CBT" else stripdims(last)
-    extra = [hidden]
-    if len(finals) == 2:
-        c = finals[1].T
-
-        def no_grad(g):
-            raise_error(func, "NotSupported",
-                        "Gradients through the cellState output are not supported yet; "
-                        "the loss may depend on Y and hiddenState.")
-
-        extra.append(dlarray._wrap(c, "", _tape.record(
-            [Y._node], no_grad)))
-    return outputs([_finish(Y, unf), *extra], nargout, func)
+    # hiddenState (h_T, the last step of Y) and cellState (c_T): H-by-B, unformatted,
+    # differentiable like Y (their gradients enter the layer's backward as those of the
+    # final states)
+    return outputs([_finish(Y, unf), *finals], nargout, func)
 
 
 def _recurrent_weights(func, weights, recurrentWeights, bias):
@@ -236,8 +237,7 @@ def gru(X, H0, weights, recurrentWeights, bias, *args, nargout=1, **kwargs):
 # -- activations ---------------------------------------------------------------------
 def _elementwise(layer, X, func):
     """An elementwise layer's _apply on any dlarray (format kept)."""
-    if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+    X = _dl_input(X, func)
     data = X._data
     Y, grad = layer._apply(get_xp(data), data.reshape(1) if data.ndim == 0 else data)
     return X._result(Y.reshape(data.shape), X._fmt, (X._node,),
@@ -253,8 +253,7 @@ def relu(X):
     >>> extractdata(relu(dlarray(np.array([-1.0, 2.0])))).tolist()
     [0.0, 2.0]
     """
-    if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+    X = _dl_input(X, "relu")
     xp = get_xp(X._data)
     pos = X._data > 0
     return X._result(xp.where(pos, X._data, 0).astype(X.dtype, copy=False), X._fmt,
@@ -287,8 +286,7 @@ def sigmoid(X):
     >>> float(sigmoid(dlarray(np.array(0.0))))
     0.5
     """
-    if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+    X = _dl_input(X, "sigmoid")
     xp = get_xp(X._data)
     Y = 1.0 / (1.0 + xp.exp(-X._data))
     return X._result(Y.astype(X.dtype, copy=False), X._fmt, (X._node,),
@@ -301,8 +299,7 @@ def tanh(X):
     >>> float(tanh(dlarray(np.array(0.0))))
     0.0
     """
-    if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+    X = _dl_input(X, "tanh")
     return np.tanh(X)
 
 
@@ -336,8 +333,7 @@ def dropout(X, probability=0.5, *args, **kwargs):
     p = check_scalar(0, 1, hi_open=True)(probability, "dropout", "probability")
     mode = opts["DropoutMode"]
     training = mode == "training" or (mode == "auto" and _tape.current() is not None)
-    if not isinstance(X, dlarray):
-        X = dlarray._wrap(_as_data(X), "")
+    X = _dl_input(X, "dropout")
     if not training or p == 0:
         return X
     xp = get_xp(X._data)
@@ -347,6 +343,21 @@ def dropout(X, probability=0.5, *args, **kwargs):
 
 
 # -- normalization ------------------------------------------------------------------
+def _channel_vector(a, X, func, name):
+    """A per-channel parameter (offset, scale, statistics): C elements for X's C."""
+    data = _value(a, func, name)
+    c = X.size(X._fmt.index("C") + 1) if "C" in X._fmt else None
+    if c is None:
+        raise_error(func, "InvalidDataFormat",
+                    f"Expected a dlarray with a channel ('C') dimension, got format "
+                    f"{X._fmt!r}.")
+    if data.size != c or (data.ndim == 2 and 1 not in data.shape) or data.ndim > 2:
+        raise_error(func, "SizeMismatch",
+                    f"Expected '{name}' with one value per channel ({c}), got "
+                    f"{'×'.join(map(str, data.shape)) or 'a scalar'}.")
+    return data.astype(X.dtype, copy=False)
+
+
 _BN = options_table(Option("DataFormat", "", _format_option),
                     Option("Epsilon", 1e-5, check_scalar(1e-5)),
                     Option("MeanDecay", 0.1, check_scalar(0, 1)),
@@ -370,14 +381,15 @@ def batchnorm(X, offset, scaleFactor, *args, nargout=1, **kwargs):
     args = args[len(stats):]
     opts = parse_name_value("batchnorm", args, kwargs, _BN)
     X, unf = _labelled(X, opts["DataFormat"], "batchnorm")
-    off = _value(offset, "batchnorm", "offset")
-    sc = _value(scaleFactor, "batchnorm", "scaleFactor")
+    off = _channel_vector(offset, X, "batchnorm", "offset")
+    sc = _channel_vector(scaleFactor, X, "batchnorm", "scaleFactor")
     training = not (len(stats) == 2 and nargout == 1)
     layer = batchNormalizationLayer("Epsilon", opts["Epsilon"])
     arrays = {"Offset": off.reshape(-1, 1), "Scale": sc.reshape(-1, 1)}
     if len(stats) == 2:
-        arrays["TrainedMean"] = _as_data(stats[0]).reshape(-1, 1)
-        arrays["TrainedVariance"] = _as_data(stats[1]).reshape(-1, 1)
+        arrays["TrainedMean"] = _channel_vector(stats[0], X, "batchnorm", "mu").reshape(-1, 1)
+        arrays["TrainedVariance"] = _channel_vector(stats[1], X, "batchnorm",
+                                                    "sigmaSq").reshape(-1, 1)
     _shell(layer, **arrays)
     Y, _ = run_layer(layer, X, training=training, func="batchnorm",
                      params={"Offset": _node(offset), "Scale": _node(scaleFactor)},
@@ -411,8 +423,8 @@ def layernorm(X, offset, scaleFactor, *args, **kwargs):
     """
     opts = parse_name_value("layernorm", args, kwargs, _LN)
     X, unf = _labelled(X, opts["DataFormat"], "layernorm")
-    off = _value(offset, "layernorm", "offset")
-    sc = _value(scaleFactor, "layernorm", "scaleFactor")
+    off = _channel_vector(offset, X, "layernorm", "offset")
+    sc = _channel_vector(scaleFactor, X, "layernorm", "scaleFactor")
     layer = layerNormalizationLayer("Epsilon", opts["Epsilon"], "OperationDimension",
                                     opts["OperationDimension"])
     _shell(layer, Offset=off.reshape(-1, 1), Scale=sc.reshape(-1, 1))
@@ -448,7 +460,17 @@ def dlconv(X, weights, bias, *args, **kwargs):
     if W.ndim != 3:
         raise_error("dlconv", "NotSupported",
                     "Only 1-D convolution (weights FilterSize-by-C-by-K) is supported yet.")
-    f, _, k = W.shape
+    f, c, k = W.shape
+    channels = X.size(X._fmt.index("C") + 1) if isinstance(X, dlarray) and "C" in X._fmt \
+        else None
+    if channels is not None and c != channels:
+        raise_error("dlconv", "SizeMismatch",
+                    f"The weights are for {c} channels (FilterSize-by-C-by-K, "
+                    f"{'×'.join(map(str, W.shape))}) but the input has {channels}.")
+    if b.size not in (1, k) or b.ndim > 2:
+        raise_error("dlconv", "InvalidBias",
+                    f"Expected a bias of 1 or K = {k} elements, got "
+                    f"{'×'.join(map(str, b.shape)) or 'a scalar'}.")
     if b.size == 1 and k > 1:
         b = get_xp(W).full(k, float(b.reshape(-1)[0]), dtype=W.dtype)
     pad = opts["Padding"]
@@ -477,8 +499,12 @@ def embed(X, weights, *args, **kwargs):
     opts = parse_name_value("embed", args, kwargs, _DF)
     X, unf = _labelled(X, opts["DataFormat"], "embed")
     W = _value(weights, "embed", "weights")
+    if W.ndim != 2 or W.size == 0:
+        raise_error("embed", "InvalidWeights",
+                    f"Expected weights EmbeddingDimension-by-NumWords, got "
+                    f"{'×'.join(map(str, W.shape)) or 'a scalar'}.")
     fmt = X._fmt if isinstance(X, dlarray) else ""
-    idx = X._data if isinstance(X, dlarray) else _as_data(X)
+    idx = X._data if isinstance(X, dlarray) else _as_data(X, "embed", "X")
     if fmt.startswith("C"):
         if idx.shape[0] != 1:
             raise_error("embed", "InvalidInput", "X must have a single channel of indices.")

@@ -6,6 +6,9 @@ returns one gradient per parent (None where a parent gets none). A layer operati
 one node whose backward is the layer's own hand-written ``backprop``. Outside
 ``dlfeval`` no tape is active and operations record nothing (one ``is None`` test).
 
+An operation with several differentiable outputs (``lstm``'s Y, hiddenState and cellState)
+is one node whose gradient is a :class:`Parts`, with one child node per output.
+
 ``dlgradient(y, x...)`` walks the nodes that ``y`` depends on in reverse creation order,
 calling only the backwards on a path to a requested ``x``.
 """
@@ -48,6 +51,26 @@ class Tape:
     def lookup(self, array):
         hit = self.by_id.get(id(array))
         return None if hit is None else hit[1]
+
+
+class Parts:
+    """The gradient of a node with several outputs (a recurrent op's Y and final
+    states): one array or None per output, summed part by part. Each output is a child
+    node whose backward hands its gradient on as the matching part."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts):
+        self.parts = tuple(parts)
+
+    @classmethod
+    def one(cls, k, n, g):
+        """Part ``k`` of ``n`` set to ``g``."""
+        return cls(g if i == k else None for i in range(n))
+
+    def __add__(self, other):
+        return Parts(a if b is None else b if a is None else a + b
+                     for a, b in zip(self.parts, other.parts))
 
 
 def current():

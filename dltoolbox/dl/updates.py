@@ -37,8 +37,36 @@ def _empty(x):
         (isinstance(x, np.ndarray) and x.size == 0)
 
 
-def _data(x):
-    return None if x is None else (x._data if isinstance(x, dlarray) else _as_data(x))
+def _data(x, func="dlupdate", name="X"):
+    return None if x is None else (x._data if isinstance(x, dlarray) else
+                                   _as_data(x, func, name))
+
+
+def _operands(func, p, g, *states):
+    """The parameter's array, and the gradient's and each state's (None for an empty
+    state) in the parameter's shape; another size is ``<func>:SizeMismatch``."""
+    pd = _data(p, func, "parameters")
+    out = [pd]
+    for name, x in (("grad", g), *(("state", s) for s in states)):
+        if name == "state" and _empty(x):
+            out.append(None)
+            continue
+        xd = _data(x, func, name)
+        if xd.size != pd.size:
+            raise_error(func, "SizeMismatch",
+                        f"A '{name}' value has size {'×'.join(map(str, xd.shape)) or '1×1'}"
+                        f" but its parameter {'×'.join(map(str, pd.shape)) or '1×1'}.")
+        out.append(xd.reshape(pd.shape))
+    return out
+
+
+def _pick(func, what, value, key):
+    """``value[key]`` of a struct (dict) argument that must match the parameters'."""
+    if not isinstance(value, dict) or key not in value:
+        raise_error(func, "StructureMismatch",
+                    f"The parameters are a struct (dict) with field {key!r}; '{what}' must "
+                    f"have the same fields, got {describe(value)}.", "type")
+    return value[key]
 
 
 def _like(template, data):
@@ -96,9 +124,10 @@ def _apply(func, params, grads, states, leaf, n_states):
         return (new_table, *state_tables)
     if isinstance(params, dict):
         keys = list(params)
-        pick = [(lambda s, k=k: None if _empty(s) else s[k]) for k in keys]
-        outs = {k: _apply(func, params[k], pk(grads), [pk(s) for s in states], leaf, n_states)
-                for k, pk in zip(keys, pick)}
+        outs = {k: _apply(func, params[k], _pick(func, "grad", grads, k),
+                          [None if _empty(s) else _pick(func, "state", s, k) for s in states],
+                          leaf, n_states)
+                for k in keys}
         return tuple([{k: outs[k][j] for k in keys} for j in range(n_states + 1)])
     if type(params) in (list, tuple):
         n = len(params)
@@ -134,7 +163,8 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
     [0.999]
     """
     func = "adamupdate"
-    if isinstance(iteration, bool) or not float(iteration).is_integer() or iteration < 1:
+    if isinstance(iteration, bool) or not isinstance(iteration, (int, float, np.number)) \
+            or not float(iteration).is_integer() or iteration < 1:
         raise_error(func, "InvalidIteration",
                     f"'iteration' must be a positive integer (1 on the first call), got "
                     f"{iteration!r}.")
@@ -146,10 +176,10 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
     correction = np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
 
     def leaf(p, g, m, v, factor):
-        pd, gd = _data(p), _data(g)
+        pd, gd, m, v = _operands(func, p, g, m, v)
         xp = get_xp(pd)
-        m = xp.zeros_like(pd) if _empty(m) else _data(m)
-        v = xp.zeros_like(pd) if _empty(v) else _data(v)
+        m = xp.zeros_like(pd) if m is None else m
+        v = xp.zeros_like(pd) if v is None else v
         m = b1 * m                      # new arrays: the caller's states stay as they were
         m += (1 - b1) * gd
         v = b2 * v
@@ -183,9 +213,9 @@ def sgdmupdate(net, grad, vel, learnRate=0.01, momentum=0.9, *, nargout=2):
     mom = _check_scalar(func, "Momentum", momentum, 0, 1)
 
     def leaf(p, g, v, factor):
-        pd, gd = _data(p), _data(g)
+        pd, gd, v = _operands(func, p, g, v)
         xp = get_xp(pd)
-        v = xp.zeros_like(pd) if _empty(v) else _data(v)
+        v = xp.zeros_like(pd) if v is None else v
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         v = (mom * v - rate * gd).astype(pd.dtype, copy=False)
         return _like(p, (pd + v).astype(pd.dtype, copy=False)), _like(p, v)
@@ -209,9 +239,9 @@ def rmspropupdate(net, grad, averageSqGrad, learnRate=0.001, sqGradDecay=0.9, ep
     eps = _check_scalar(func, "Epsilon", epsilon, 0, lo_open=True)
 
     def leaf(p, g, s, factor):
-        pd, gd = _data(p), _data(g)
+        pd, gd, s = _operands(func, p, g, s)
         xp = get_xp(pd)
-        s = xp.zeros_like(pd) if _empty(s) else _data(s)
+        s = xp.zeros_like(pd) if s is None else s
         s = rho * s + (1 - rho) * gd * gd
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         new = pd - rate * gd / (xp.sqrt(s) + eps)
@@ -248,10 +278,13 @@ def _map(fun, first, others):
             return net
         return new
     if isinstance(first, dict):
-        return {k: _map(fun, v, [o[k] for o in others]) for k, v in first.items()}
+        return {k: _map(fun, v, [_pick("dlupdate", "input", o, k) for o in others])
+                for k, v in first.items()}
     if type(first) in (list, tuple):
-        return type(first)(_map(fun, v, [o[i] for o in others]) for i, v in enumerate(first))
-    arg = first if isinstance(first, dlarray) else dlarray._wrap(_data(first), "")
+        rows = [_rows(o, len(first), "dlupdate", "input") for o in others]
+        return type(first)(_map(fun, v, [r[i] for r in rows]) for i, v in enumerate(first))
+    arg = first if isinstance(first, dlarray) else dlarray._wrap(_data(first, "dlupdate",
+                                                                       "net"), "")
     y = fun(arg, *others)
     return y if isinstance(first, dlarray) or not isinstance(y, dlarray) else y._data
 

@@ -138,6 +138,18 @@ class Layer:
         H-by-B array per name, and resetState restores the initial values."""
         return ()
 
+    def state_parameters(self):
+        """The layer's rows in a dlnetwork's ``State`` table: its recurrent states
+        (``state_names()``) and, for batch normalization, TrainedMean and TrainedVariance
+        (MATLAB lists both kinds in net.State)."""
+        return self.state_names()
+
+    def updated_statistics(self):
+        """{name: value} of the statistics that the last ``forward(training=True)``
+        gathered, applied to the stored ones (batch normalization's moving mean and
+        variance), without storing them; {} for other layers or when none ran."""
+        return {}
+
     def with_state(self, state):
         """A copy holding ``state`` (the final state returned by ``forward``) as its
         recurrent state properties; only stateful layers override this."""

@@ -88,14 +88,26 @@ class BatchNormalizationLayer(ChannelAffineLayer):
                 value.setflags(write=False)
             object.__setattr__(self, name, value)
 
-    def commit_statistics(self):
+    def state_parameters(self):
+        return ("TrainedMean", "TrainedVariance")
+
+    def updated_statistics(self):
+        """TrainedMean and TrainedVariance after the last ``forward(training=True)``
+        (taken: a second call gives {}): MeanDecay mu_B + (1 - MeanDecay) TrainedMean and
+        the same with VarianceDecay, host float32 C-by-1; {} when no training forward ran."""
         pending = self.__dict__.pop("_pending", None)
         if pending is None:
-            return
+            return {}
         mu, var = (to_host(a).astype(np.float64).reshape(-1, 1) for a in pending)
         lm, lv = self.MeanDecay, self.VarianceDecay
-        self.set_statistics(lm * mu + (1 - lm) * self.TrainedMean,
-                            lv * var + (1 - lv) * self.TrainedVariance)
+        return {"TrainedMean": (lm * mu + (1 - lm) * self.TrainedMean).astype(np.float32),
+                "TrainedVariance": (lv * var + (1 - lv) * self.TrainedVariance).astype(
+                    np.float32)}
+
+    def commit_statistics(self):
+        new = self.updated_statistics()
+        if new:
+            self.set_statistics(new["TrainedMean"], new["TrainedVariance"])
 
     def forward(self, X, training=False, state=None):
         """X: (T, B, C) or (B, C); statistics over every axis but the last."""

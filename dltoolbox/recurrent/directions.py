@@ -30,7 +30,9 @@ def run(cell, params, X, states0, need_cache, last):
     params: one parameter set per direction; states0: the initial states, each
     (B, directions * H). Y is (T, B, directions * H), or (B, directions * H) when
     ``last``; ``backprop(dY, out=None)`` returns (dX, grads), grads keyed by learnable and
-    state name (learnables stacked by direction along rows, states along columns).
+    state name (learnables stacked by direction along rows, states along columns); with
+    one direction ``backprop(dY, out, d_final)`` also takes gradients of the final states
+    (a tuple, one (B, H) array or None per state).
     """
     T = X.shape[0]
     # a fused implementation of this cell for X's backend (a CuPy kernel set), or the cell
@@ -39,11 +41,28 @@ def run(cell, params, X, states0, need_cache, last):
         p = params[0]
         hs, finals, cache = cell.forward(p, X, states0, need_cache)
 
-        def backprop(dY, out=None):
-            return cell.backward(p, X, hs, cache, dY, last, out)
+        def backprop(dY, out=None, d_final=None):
+            if d_final is None:
+                return cell.backward(p, X, hs, cache, dY, last, out)
+            return _backward_with_finals(cell, p, X, hs, cache, dY, last, out, d_final)
 
         return (hs[T] if last else hs[1:]), backprop, finals
     return _bidirectional(cell, params, X, states0, need_cache, last)
+
+
+def _backward_with_finals(cell, p, X, hs, cache, dY, last, out, d_final):
+    """Backward when the loss also depends on the final states (a functional op's
+    hiddenState/cellState outputs): ``d_final`` holds one (B, H) gradient or None per
+    state. h_T is the last output step, so its gradient joins dY; the other states' (the
+    LSTM's c_T) seed the cell's backward recursion."""
+    dh, *rest = d_final
+    if dh is not None:
+        dY = dY + dh if last else dY.copy()
+        if not last:
+            dY[-1] += dh
+    if any(g is not None for g in rest):
+        return cell.backward(p, X, hs, cache, dY, last, out, d_cell=rest[0])
+    return cell.backward(p, X, hs, cache, dY, last, out)
 
 
 def _halves(arrays, H):

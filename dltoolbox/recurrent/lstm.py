@@ -105,12 +105,14 @@ def forward(p, X, state0, need_cache=True):
     return hs, (hs[T], cs[T]), (gates, cs, tcs)
 
 
-def backward(p, X, hs, cache, dY, last, out=None):
+def backward(p, X, hs, cache, dY, last, out=None, d_cell=None):
     """Gradients of the LSTM; dY is (T, B, H), or (B, H) when only h_T was output.
 
     Returns (dX, grads) with grads for InputWeights, RecurrentWeights, Bias, HiddenState
     and CellState (the gradients with respect to h_0 and c_0, (B, H)); ``out`` may give
-    arrays of the learnables' shapes that receive their gradients.
+    arrays of the learnables' shapes that receive their gradients. ``d_cell``: the
+    gradient with respect to the final cell state c_T, (B, H) (zeros when None), which
+    starts the recursion dL/dc_t.
     """
     xp = get_xp(X)
     gates, cs, tcs = cache
@@ -118,7 +120,8 @@ def backward(p, X, hs, cache, dY, last, out=None):
     H = p.R.shape[1]
     dtype = X.dtype
     d = scratch("lstm_d", (T, B, 4 * H), dtype, xp)
-    dc = xp.zeros((B, H), dtype=dtype)
+    dc = xp.zeros((B, H), dtype=dtype) if d_cell is None else \
+        xp.array(d_cell, dtype=dtype, order="C")     # a copy: the loop updates it in place
     if fast.use_fused(xp):
         dh = _backward_steps_fused(p, gates, cs, tcs, dY, last, d, dc)
     else:
