@@ -111,6 +111,7 @@ __all__ += ["LayerGraph", "layerGraph", "addLayers", "connectLayers", "disconnec
 from .dl import (  # noqa: E402 - custom training loops (issue 17)
                  adamupdate,
                  arrayDatastore,
+                 attention,
                  batchnorm,
                  binarycrossentropy,
                  combine,
@@ -157,7 +158,7 @@ from .dl import (  # noqa: E402 - custom training loops (issue 17)
 __all__ += [
     "dlarray", "dims", "stripdims", "extractdata", "finddim", "isdlarray", "dlfeval",
     "dlgradient", "fullyconnect", "lstm", "gru", "softmax", "sigmoid", "relu", "leakyrelu",
-    "gelu", "dropout", "batchnorm", "layernorm", "dlconv", "embed", "crossentropy",
+    "gelu", "dropout", "batchnorm", "layernorm", "dlconv", "embed", "attention", "crossentropy",
     "indexcrossentropy", "binarycrossentropy", "mse", "l1loss", "l2loss", "huber",
     "adamupdate", "sgdmupdate",
     "rmspropupdate", "dlupdate", "minibatchqueue", "hasdata", "shuffle", "reset",

@@ -308,6 +308,7 @@ def _custom_loop_calls(c):
         "batchnorm": ((X, r(C), r(C)), {}), "layernorm": ((X, r(C), r(C)), {}),
         "dlconv": ((X, r(2, C, 3), r(3)), {}),
         "embed": ((dlarray(np.array([[1.0, 2.0]]), "BT"), r(3, 2)), {}),
+        "attention": ((X, X, X, 1), {"AttentionMask": "causal"}),
         "crossentropy": ((P, onehot), {}), "indexcrossentropy": ((P, [1, 3]), {}),
         "binarycrossentropy": ((dlarray(np.full((1, B), 0.5, np.float32), "CB"),
                                 np.ones((1, B), np.float32)), {}),

@@ -1,5 +1,6 @@
 """Custom training loops: dlarray, dlfeval, dlgradient, functional ops, losses, updates."""
 
+from .attention import attention
 from .autodiff import dlfeval, dlgradient
 from .dlarray import (
     cat,
@@ -61,8 +62,8 @@ __all__ = ["dlarray", "dims", "stripdims", "extractdata", "finddim", "isdlarray"
            "mtimes", "permute", "reshape", "reduce_sum", "reduce_mean", "reduce_max",
            "dlfeval", "dlgradient", "fullyconnect", "lstm", "gru", "relu", "leakyrelu",
            "gelu", "sigmoid", "tanh", "softmax", "dropout", "batchnorm", "layernorm",
-           "dlconv", "embed", "crossentropy", "indexcrossentropy", "binarycrossentropy",
-           "l2loss", "l1loss", "huber",
+           "dlconv", "embed", "attention", "crossentropy", "indexcrossentropy",
+           "binarycrossentropy", "l2loss", "l1loss", "huber",
            "mse", "dlforward", "dlpredict", "adamupdate", "sgdmupdate", "rmspropupdate",
            "dlupdate", "arrayDatastore", "combine", "labels_row", "hasdata", "minibatchqueue",
            "onehotdecode", "onehotencode", "padsequences", "reset", "shuffle",
