@@ -18,7 +18,8 @@ from ..errors import raise_error
 from ..sequences import SEQUENCE_OPTIONS
 
 _SOLVERS = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
-            "rmsprop": "TrainingOptionsRMSProp"}
+            "rmsprop": "TrainingOptionsRMSProp", "lbfgs": "TrainingOptionsLBFGS"}
+STOCHASTIC = ("sgdm", "adam", "rmsprop")
 
 # Options that only some solvers have, with per-solver defaults.
 _SOLVER_OPTIONS = {
@@ -27,7 +28,20 @@ _SOLVER_OPTIONS = {
              "Epsilon": 1e-8, "InitialLearnRate": 0.001},
     "rmsprop": {"SquaredGradientDecayFactor": 0.9, "Epsilon": 1e-8,
                 "InitialLearnRate": 0.001},
+    # reference r2 §2.1: names verified, defaults UNCONFIRMED (1000, 1e-5, 1e-5, 10,
+    # "weak-wolfe"); MaxNumLineSearchIterations 20 and InitialInverseHessianFactor 1 as
+    # MATLAB's lbfgsState / lbfgsupdate pages (see training/lbfgs.py)
+    "lbfgs": {"MaxIterations": 1000, "LineSearchMethod": "weak-wolfe",
+              "MaxNumLineSearchIterations": 20, "GradientTolerance": 1e-5,
+              "StepTolerance": 1e-5, "HistorySize": 10, "InitialInverseHessianFactor": 1.0},
 }
+_SOLVER_SPECIFIC = frozenset(n for own in _SOLVER_OPTIONS.values() for n in own)
+# options of the stochastic solvers only: the full-batch L-BFGS solver has no learning
+# rate, epochs, mini-batches, shuffling, L2 or clipping (TrainingOptionsLBFGS)
+STOCHASTIC_ONLY = ("InitialLearnRate", "LearnRateSchedule", "LearnRateDropFactor",
+                   "LearnRateDropPeriod", "L2Regularization", "GradientThresholdMethod",
+                   "GradientThreshold", "MaxEpochs", "MiniBatchSize", "Shuffle",
+                   "CheckpointFrequencyUnit", "WorkerLoad", "DispatchInBackground")
 
 
 def _check_environment(value, func, name):
@@ -167,11 +181,18 @@ _OPTIONS = options_table(
     Option("ObjectiveMetricName", "loss", check_text),
     Option("InputDataFormats", "auto", _check_formats),
     Option("TargetDataFormats", "auto", _check_formats),
+    Option("MaxIterations", 1000, check_positive_integer()),
+    Option("LineSearchMethod", "weak-wolfe",
+           check_one_of("weak-wolfe", "strong-wolfe", "backtracking")),
+    Option("MaxNumLineSearchIterations", 20, check_positive_integer()),
+    Option("GradientTolerance", 1e-5, check_scalar(0)),
+    Option("StepTolerance", 1e-5, check_scalar(0)),
+    Option("HistorySize", 10, check_positive_integer()),
+    Option("InitialInverseHessianFactor", 1.0, check_scalar(0, lo_open=True)),
 )
 
-_COMMON_ORDER = [o.name for o in _OPTIONS.values() if o.name not in TRAINNET_ONLY + (
-                 "Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon",
-                 "InitialLearnRate")]
+_COMMON_ORDER = [o.name for o in _OPTIONS.values()
+                 if o.name not in TRAINNET_ONLY and o.name not in _SOLVER_SPECIFIC]
 # MATLAB's display puts SequencePaddingValue before SequencePaddingDirection.
 _i = _COMMON_ORDER.index("SequencePaddingDirection")
 _COMMON_ORDER[_i:_i + 2] = ["SequencePaddingValue", "SequencePaddingDirection"]
@@ -205,7 +226,7 @@ class TrainingOptions:
     def display_rows(self):
         order = list(_SOLVER_OPTIONS[self.SolverName]) + _COMMON_ORDER
         rows = []
-        for name in order:
+        for name in (n for n in order if n in self._values):
             value = self._values[name]
             if name == "ValidationData" and value is not None:
                 value = _ValidationSummary(value)
@@ -243,23 +264,23 @@ def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB n
     >>> opts.InitialLearnRate, opts.MaxEpochs, opts.MiniBatchSize
     (0.001, 50, 27)
     """
-    if isinstance(solverName, str) and solverName.lower() in ("lbfgs", "lm"):
+    if isinstance(solverName, str) and solverName.lower() == "lm":
         raise_error("trainingOptions", "SolverNotSupported",
-                    f"The full-batch solver '{solverName.lower()}' (trainnet only in MATLAB) "
-                    f"is not supported yet; use 'sgdm', 'adam' or 'rmsprop'.")
+                    "The full-batch Levenberg-Marquardt solver 'lm' is not supported yet; use "
+                    "'lbfgs' (full batch) or 'sgdm', 'adam', 'rmsprop'.")
     solver = check_one_of(*_SOLVERS)(solverName, "trainingOptions", "solverName")
     given = parse_name_value("trainingOptions", args, kwargs, _OPTIONS, defaults=False)
     own = _SOLVER_OPTIONS[solver]
     for name in given:
-        if name in ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor",
-                    "Epsilon") and name not in own:
-            users = [s for s, o in _SOLVER_OPTIONS.items() if name in o]
+        if (name in _SOLVER_SPECIFIC and name not in own) or \
+                (solver == "lbfgs" and name in STOCHASTIC_ONLY):
+            users = [s for s, o in _SOLVER_OPTIONS.items() if name in o] or list(STOCHASTIC)
             raise_error("trainingOptions", "InvalidOptionForSolver",
                         f"'{name}' is not an option of solver '{solver}'; it belongs to "
                         f"{' and '.join(repr(u) for u in users)}.")
     values = {o.name: o.default for o in _OPTIONS.values()
-              if o.name not in ("Momentum", "GradientDecayFactor",
-                                "SquaredGradientDecayFactor", "Epsilon", "InitialLearnRate")}
+              if o.name not in _SOLVER_SPECIFIC and
+              not (solver == "lbfgs" and o.name in STOCHASTIC_ONLY)}
     values.update(own)
     values.update(given)
     if values["OutputNetwork"] == "best-validation-loss" and values["ValidationData"] is None:
@@ -272,6 +293,10 @@ def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB n
 
 def check_legacy_options(opts, func):
     """trainNetwork takes no trainnet-only option or value (reference r2 §2.3)."""
+    if opts.SolverName not in STOCHASTIC:
+        raise_error(func, "SolverNotSupported",
+                    f"The full-batch solver '{opts.SolverName}' applies only to trainnet; "
+                    f"{func} takes 'sgdm', 'adam' or 'rmsprop'.")
     for name in TRAINNET_ONLY:
         if name in getattr(opts, "_given", ()):
             raise_error(func, f"{name}NotSupported",
