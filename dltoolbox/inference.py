@@ -288,11 +288,12 @@ def scores2label(scores, classNames, dim=None, *, nargout=1):  # noqa: N803 - MA
 def testnet(net, X, T, metrics, *args, **kwargs):
     """Evaluate a network (MATLAB ``testnet``): one value per metric.
 
-    ``metrics``: a name ("accuracy" (percent), "rmse", "mape", "precision", "recall",
-    "fscore", "auc", or a loss name such as "crossentropy" / "mse"), a function handle
-    ``f(Y, T)``, or a list of them. Targets as trainnet takes them (categorical labels,
-    N-by-R responses, a list of T_i-by-R responses). Mini-batch options as
-    minibatchpredict.
+    ``metrics``: a name ("accuracy" (percent), "rmse", "mape", "rsquared", "precision",
+    "recall", "fscore", "auc" — the metric objects with their defaults — or a loss name
+    such as "crossentropy" / "mse"), a metric object (``fScoreMetric(AverageType="macro")``,
+    ...), a function handle ``f(Y, T)``, or a list of them. Targets as trainnet takes
+    them (categorical labels, N-by-R responses, a list of T_i-by-R responses). Mini-batch
+    options as minibatchpredict.
 
     >>> import numpy as np
     >>> from dltoolbox import (dlnetwork, sequenceInputLayer, fullyConnectedLayer,
@@ -305,25 +306,31 @@ def testnet(net, X, T, metrics, *args, **kwargs):
     True
     """
     func = "testnet"
-    single_metric = isinstance(metrics, str) or callable(metrics)
+    single_metric = isinstance(metrics, (str, metricmod.Metric)) or callable(metrics)
     items = [metrics] if single_metric else metrics
-    if not isinstance(items, (list, tuple)) or not items or \
-            not all(isinstance(m, str) or callable(m) for m in items):
+    if not isinstance(items, (list, tuple)) or not items or not all(
+            isinstance(m, (str, metricmod.Metric)) or callable(m) for m in items):
         raise_error(func, "InvalidMetrics",
-                    f"metrics must be a metric name, a function handle or a list of them, "
-                    f"got {describe(metrics)}.", "type")
+                    f"metrics must be a metric name, a metric object, a function handle or a "
+                    f"list of them, got {describe(metrics)}.", "type")
+    if isinstance(net, dlnetwork) and net._graph is not None:
+        names = [net._graph.layers[i].Name for i in net._graph.outputs]
+    else:
+        names = None
     for m in items:       # unknown names are named before any prediction runs
-        if isinstance(m, str) and m.lower() not in metricmod.LOSSES:
-            metricmod.metric_table([m], func)
+        if not (isinstance(m, str) and m.lower() in metricmod.LOSSES):
+            metricmod.metric_table([m], func, names)
     out, time_out, _, seqs = _predict_all(net, X, args, kwargs, func)
     Y = np.concatenate(out, axis=0) if time_out else out
     k = Y.shape[-1]
     values = []
     for m in items:
-        kind = "classification" if (isinstance(m, str) and m.lower() in (
-            "accuracy", "auc", "fscore", "precision", "recall", "crossentropy",
-            "index-crossentropy")) or (callable(m) and isinstance(T, Categorical)) \
-            else "regression"
+        kind = metricmod.metric_kind(m)
+        if isinstance(m, str) and m.lower() in ("crossentropy", "index-crossentropy"):
+            kind = "classification"
+        elif kind is None:      # a handle or a regression loss: as the targets are
+            kind = "classification" if callable(m) and isinstance(T, Categorical) \
+                else "regression"
         Tm = target_matrix(T, len(seqs), kind, k, time_out, func, [s.shape[1] for s in seqs])
         if np.shape(Tm)[0] != Y.shape[0]:
             raise_error(func, "SizeMismatch",

@@ -245,8 +245,9 @@ def test_mse_has_no_half_and_metrics_by_hand():
     assert mean_squared_error(Y, T)[0] == 2.5
     onehot = np.eye(3)[[0, 1, 2, 2]]
     scores = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.1, 0.2, 0.7]])
-    # per class F1: 1, 2/3, 2/3
-    assert fscore(scores, onehot) == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    # per class F1: 1, 2/3, 2/3; micro (MATLAB's default AverageType): 3 of 4 right
+    assert fscore(scores, onehot, "macro") == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    assert fscore(scores, onehot) == pytest.approx(0.75)
     assert auc(scores, onehot) == pytest.approx(1.0)
 
 

@@ -15,6 +15,7 @@ from .._validate import (
 )
 from ..categorical import Categorical
 from ..errors import raise_error
+from ..metrics import METRIC_OBJECTS, Metric
 from ..sequences import SEQUENCE_OPTIONS
 
 _SOLVERS = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
@@ -89,7 +90,6 @@ def _check_path(value, func, name):
 
 _SCHEDULES = ("none", "piecewise", "warmup", "polynomial", "exponential", "cosine",
               "cyclical")
-_METRICS = ("accuracy", "auc", "fscore", "precision", "recall", "rmse", "mape")
 # options that only trainnet uses (reference r2 §2.3); trainNetwork rejects them
 TRAINNET_ONLY = ("Metrics", "ObjectiveMetricName", "InputDataFormats", "TargetDataFormats")
 
@@ -116,17 +116,18 @@ def _check_metrics(value, func, name):
     for item in items:
         if isinstance(item, str):
             key = item.lower()
-            if key not in _METRICS:
+            if key not in METRIC_OBJECTS:
                 raise_error(func, "InvalidMetrics",
                             f"Unknown metric '{item}'. Metrics must be among "
-                            f"{', '.join(_METRICS)} or function handles.")
+                            f"{', '.join(METRIC_OBJECTS)}, metric objects (accuracyMetric, "
+                            f"...) or function handles.")
             out.append(key)
-        elif callable(item):
+        elif isinstance(item, Metric) or callable(item):
             out.append(item)
         else:
             raise_error(func, "InvalidMetrics",
-                        f"Metrics must be metric names or function handles, got "
-                        f"{describe(item)}.", "type")
+                        f"Metrics must be metric names, metric objects or function handles, "
+                        f"got {describe(item)}.", "type")
     return tuple(out)
 
 

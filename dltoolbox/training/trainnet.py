@@ -314,10 +314,11 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
                     f"got {type(options).__name__}.", "type")
     opts = options
     loss_fn, kind, loss_name = loss_function(lossFcn, func)
-    metrics = metric_table(opts.Metrics, func)
-    objective = _objective(opts, metrics, func)
     net = _network(net, func)
     graph = net._graph
+    metrics = metric_table(opts.Metrics, func,
+                           [graph.layers[i].Name for i in graph.outputs] or None)
+    objective = _objective(opts, metrics, func)
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise_error(func, "NotSupported", "trainnet supports networks with one input and one "
                     "output so far.")
