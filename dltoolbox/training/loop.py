@@ -582,7 +582,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
         run.restore(best[1])
         out_iteration = best[2]
         final_val = (best[0], info[f"Validation{report.metric}"][best[2] - 1])
-    if opts.BatchNormalizationStatistics == "population" and \
+    if opts.BatchNormalizationStatistics in ("population", "auto") and \
             population_statistics(run.layers, seqs, opts, xp) and val is not None:
         final_val = validate()          # the final metrics are those of the final network
     for key in list(info):

@@ -398,7 +398,7 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     if output_network != "last-iteration" and best[1] is not None:
         run.restore(best[1])
         out_iteration = best[2]
-    if opts.BatchNormalizationStatistics == "population" and graph.is_chain:
+    if opts.BatchNormalizationStatistics in ("population", "auto") and graph.is_chain:
         population_statistics(run.layers, seqs, opts, xp)
     trained = net.with_graph(graph.with_layers(run.host_layers()), True)
     info = TrainingInfo(Table(list(report.train), list(report.train.values())),
