@@ -14,6 +14,7 @@ from . import metrics as metricmod
 from . import sequences as seqmod
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_logical, check_one_of, check_positive_integer, describe
+from .backend import get_xp, is_device_array, resolve_environment, to_host
 from .categorical import Categorical, categorical
 from .dlnetwork import dlnetwork
 from .errors import DLToolboxError, as_called_from, raise_error
@@ -84,16 +85,19 @@ def read_sequences(X, fmt, channels, func, arg="X"):
         if d not in letters:
             a, letters = a[..., None], letters + d
     a = a.transpose([letters.index(d) for d in "BCT"])
-    return [np.ascontiguousarray(s) for s in a], single
+    xp = get_xp(a)
+    return [xp.ascontiguousarray(a[n]) for n in range(a.shape[0])], single
 
 
 def _numeric(x, func, arg, i=None):
-    if type(x).__module__.startswith("cupy"):
-        x = x.get()
-    try:
-        a = np.asarray(x)
-    except (TypeError, ValueError):
-        a = None
+    """A numeric array; GPU (CuPy) arrays stay on the device (checked by dtype only)."""
+    if is_device_array(x):
+        a = x
+    else:
+        try:
+            a = np.asarray(x)
+        except (TypeError, ValueError):
+            a = None
     what = f"Sequence {i} of '{arg}'" if i else f"'{arg}'"
     if a is None or a.dtype.kind not in "iuf":
         raise_error(func, "InvalidSequenceData", f"{what} is not a numeric array "
@@ -112,14 +116,23 @@ def _layout_error(func, arg, shape, channels, fmt, i=None):
 
 # -- batched prediction -------------------------------------------------------------------
 def predict_batches(graph, seqs, opts, func):
-    """Run ``graph`` (prediction mode) on C-by-T sequences in mini-batches.
+    """Run ``graph`` (prediction mode) on C-by-T sequences in mini-batches, on the device
+    of ``opts["ExecutionEnvironment"]`` ("auto": the GPU when there is one).
 
     Returns (outputs, time output?): a list of (T_i, K) arrays trimmed to each sequence's
-    own length, or an (N, K) array.
+    own length, or an (N, K) array. GPU (CuPy) sequences give GPU outputs (MATLAB:
+    gpuArray in, gpuArray out), host sequences host outputs.
     """
     layer = graph.layers[graph.inputs[0]]
     seqmod.check_features(seqs, layer.InputSize, func, layer.Name,
                           min_length=layer.MinLength)
+    xp, _ = resolve_environment(opts.get("ExecutionEnvironment", "auto"), func)
+    device_in = next((q for q in seqs if is_device_array(q)), None)
+    out_xp = np if device_in is None else get_xp(device_in)
+
+    def result(a):
+        return to_host(a) if out_xp is np else out_xp.asarray(a)
+
     mode, direction = opts["SequenceLength"], opts["SequencePaddingDirection"]
     time_out = graph.keeps_time()
     results = []
@@ -127,7 +140,8 @@ def predict_batches(graph, seqs, opts, func):
         batch = [seqs[i] for i in idx]
         lengths = [s.shape[1] for s in batch]
         s = seqmod.padded_length(lengths, mode)
-        Xb = seqmod.pad(batch, s, direction, opts["SequencePaddingValue"], np.float32)
+        Xb = xp.asarray(seqmod.pad(batch, s, direction, opts["SequencePaddingValue"],
+                                   np.float32, xp))
         step = s if isinstance(mode, str) else mode
         states, parts = None, []
         for start in range(0, s, step):
@@ -139,15 +153,15 @@ def predict_batches(graph, seqs, opts, func):
                 raise
             parts.append(ys[0])
         if time_out:
-            Y = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+            Y = result(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
             if mode == "shortest":
                 lengths = [s] * len(lengths)
             if Y.shape[0] != s:
                 lengths = [_output_length(graph, t) for t in lengths]
-            results.extend(a.T for a in seqmod.unpad(np.asarray(Y), lengths, direction))
+            results.extend(a.T for a in seqmod.unpad(Y, lengths, direction))
         else:
-            results.append(np.asarray(parts[-1]))
-    return (results if time_out else np.concatenate(results, axis=0)), time_out
+            results.append(result(parts[-1]))
+    return (results if time_out else out_xp.concatenate(results, axis=0)), time_out
 
 
 def _output_length(graph, t):
@@ -209,8 +223,8 @@ def minibatchpredict(net, X, *args, **kwargs):
     if not opts["UniformOutput"]:
         return out
     t = max(o.shape[0] for o in out)
-    full = np.full((t, out[0].shape[1], len(out)), opts["SequencePaddingValue"],
-                   dtype=out[0].dtype)
+    full = get_xp(out[0]).full((t, out[0].shape[1], len(out)), opts["SequencePaddingValue"],
+                               dtype=out[0].dtype)
     for n, o in enumerate(out):
         if opts["SequencePaddingDirection"] == "right":
             full[:o.shape[0], :, n] = o
@@ -321,7 +335,8 @@ def testnet(net, X, T, metrics, *args, **kwargs):
         if not (isinstance(m, str) and m.lower() in metricmod.LOSSES):
             metricmod.metric_table([m], func, names)
     out, time_out, _, seqs = _predict_all(net, X, args, kwargs, func)
-    Y = np.concatenate(out, axis=0) if time_out else out
+    # metrics on the host: one read of the outputs
+    Y = to_host(get_xp(out[0]).concatenate(out, axis=0)) if time_out else to_host(out)
     k = Y.shape[-1]
     values = []
     for m in items:

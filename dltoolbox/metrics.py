@@ -13,7 +13,7 @@ import numpy as np
 from ._display import property_block
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_one_of, check_scalar, describe
-from .backend import get_xp
+from .backend import get_xp, host_scalars
 from .errors import raise_error
 
 EPS_SINGLE = float(np.finfo(np.float32).eps)
@@ -24,30 +24,38 @@ def _positions(Y):
     return int(np.prod(Y.shape[:-1]))
 
 
+def _value(total, m, sign=1.0):
+    """A loss value ``sign * total / m``: a float on the host; on the GPU a device scalar,
+    read by the training engine in its one transfer per iteration (loop.py)."""
+    if get_xp(total) is np:
+        return sign * float(total) / m
+    return total.astype(np.float64) * (sign / m)
+
+
 def crossentropy(Y, T):
     xp = get_xp(Y)
     m = _positions(Y)
     Yc = xp.maximum(Y, EPS_SINGLE)
-    return -float((T * xp.log(Yc)).sum()) / m, -T / Yc / m
+    return _value((T * xp.log(Yc)).sum(), m, -1.0), -T / Yc / m
 
 
 def binary_crossentropy(Y, T):
     xp = get_xp(Y)
     m = Y.size
     Yc = xp.clip(Y, EPS_SINGLE, 1 - EPS_SINGLE)
-    loss = -float((T * xp.log(Yc) + (1 - T) * xp.log(1 - Yc)).sum()) / m
+    loss = _value((T * xp.log(Yc) + (1 - T) * xp.log(1 - Yc)).sum(), m, -1.0)
     return loss, (-(T / Yc) + (1 - T) / (1 - Yc)) / m
 
 
 def mean_squared_error(Y, T):
     d = Y - T
-    return float((d * d).sum()) / Y.size, 2 * d / Y.size
+    return _value((d * d).sum(), Y.size), 2 * d / Y.size
 
 
 def mean_absolute_error(Y, T):
     xp = get_xp(Y)
     d = Y - T
-    return float(xp.abs(d).sum()) / Y.size, xp.sign(d) / Y.size
+    return _value(xp.abs(d).sum(), Y.size), xp.sign(d) / Y.size
 
 
 def huber(Y, T, delta=1.0):
@@ -57,7 +65,7 @@ def huber(Y, T, delta=1.0):
     small = a <= delta
     loss = xp.where(small, 0.5 * d * d, delta * (a - 0.5 * delta))
     grad = xp.where(small, d, delta * xp.sign(d))
-    return float(loss.sum()) / Y.size, grad / Y.size
+    return _value(loss.sum(), Y.size), grad / Y.size
 
 
 # name -> (function, target kind)
@@ -104,7 +112,7 @@ def loss_function(loss, func):
                             "dlgradient, which this path does not use yet.")
             value, grad = out
             xp = get_xp(Y)
-            return float(value), xp.asarray(grad, dtype=Y.dtype).reshape(Y.shape)
+            return host_scalars(value)[0], xp.asarray(grad, dtype=Y.dtype).reshape(Y.shape)
         kind = getattr(loss, "target_kind", "regression")
         return handle, kind, getattr(loss, "__name__", "function")
     raise_error(func, "InvalidLoss", f"lossFcn must be a loss name or a function handle, "

@@ -430,7 +430,8 @@ def _pred_opts(opts):
     return {"MiniBatchSize": getattr(opts, "MiniBatchSize", 128),
             "SequenceLength": opts.SequenceLength,
             "SequencePaddingDirection": opts.SequencePaddingDirection,
-            "SequencePaddingValue": opts.SequencePaddingValue}
+            "SequencePaddingValue": opts.SequencePaddingValue,
+            "ExecutionEnvironment": opts.ExecutionEnvironment}
 
 
 def _objective(opts, metrics, func):
