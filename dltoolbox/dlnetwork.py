@@ -289,8 +289,10 @@ def _initialize_in_place(net, func):
         if len(src) == 1:
             size = sizes[src[0]]
         else:
-            size = layer.combine_sizes([sizes[s] for s in src],
-                                       [layers[s].Name for s in src], func)
+            names = [layers[s].Name for s in src]
+            size = layer.combine_sizes([sizes[s] for s in src], names, func)
+            if hasattr(layer, "check_time_inputs"):
+                layer.check_time_inputs([graph.keeps_time(s) for s in src], names, func)
         layer = layers[i] = layer.copy()
         layer.initialize(size, np.float32)
         try:

@@ -165,9 +165,15 @@ def predict_batches(graph, seqs, opts, func):
 
 
 def _output_length(graph, t):
+    """Time steps of the first output for ``t`` steps in, through the graph (a layer
+    with several inputs gets their lengths as a list)."""
+    lengths = {}
     for i in graph.order:
-        t = graph.layers[i].output_length(t)
-    return t
+        src = graph.sources[i]
+        t_in = t if src is None else lengths[src[0]] if len(src) == 1 else \
+            [lengths[k] for k in src]
+        lengths[i] = graph.layers[i].output_length(t_in)
+    return lengths[graph.outputs[0]]
 
 
 def _check_dlnetwork(net, func):
