@@ -86,7 +86,7 @@ def test_softmax_classification_matches_scipy_lbfgsb():
     # softmax weights are defined up to a common shift per input: compare the differences
     ours = np.hstack([W, b.reshape(-1, 1)])
     theirs = np.hstack([ref.x[:k * c].reshape(k, c), ref.x[k * c:].reshape(-1, 1)])
-    np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=2e-3)
+    np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-3)
 
 
 def test_lstm_classifier_trains_and_table_has_the_lbfgs_columns():

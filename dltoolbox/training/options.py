@@ -358,9 +358,18 @@ class _ValidationSummary:
 def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB name
     """Options for training a network (MATLAB ``trainingOptions``).
 
+    ``solverName``: "sgdm", "adam", "rmsprop" (trainNetwork and trainnet) or "lbfgs"
+    (full batch, trainnet only: MaxIterations, GradientTolerance, StepTolerance,
+    LineSearchMethod, MaxNumLineSearchIterations, HistorySize,
+    InitialInverseHessianFactor; training/lbfgs.py).
+
     >>> opts = trainingOptions('adam', 'MaxEpochs', 50, MiniBatchSize=27)
     >>> opts.InitialLearnRate, opts.MaxEpochs, opts.MiniBatchSize
     (0.001, 50, 27)
+    >>> type(trainingOptions('lbfgs', HistorySize=5)).__name__ == 'TrainingOptions'
+    True
+    >>> trainingOptions('lbfgs').class_name(), trainingOptions('lbfgs').LineSearchMethod
+    ('TrainingOptionsLBFGS', 'weak-wolfe')
     """
     if isinstance(solverName, str) and solverName.lower() == "lm":
         raise_error("trainingOptions", "SolverNotSupported",

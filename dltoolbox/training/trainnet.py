@@ -292,7 +292,8 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     label sequences; net: a dlnetwork or a layer array without an output layer (not
     changed); lossFcn: "crossentropy", "index-crossentropy", "binary-crossentropy",
     "mse"/"mean-squared-error"/"l2loss", "mae"/"l1loss", "huber" or a handle returning
-    (loss, dLdY). Returns a dlnetwork.
+    (loss, dLdY); options: from trainingOptions with "sgdm", "adam", "rmsprop" or the
+    full-batch "lbfgs" (training/lbfgs.py). Returns a dlnetwork.
 
     >>> import numpy as np
     >>> from dltoolbox import *
