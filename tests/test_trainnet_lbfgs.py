@@ -35,27 +35,32 @@ def regression_data(n=30, t=6, c=3, r=2, seed=0):
     return X, Y
 
 
+@pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("method", METHODS)
-def test_mse_regression_reaches_the_least_squares_solution(method):
+def test_mse_regression_reaches_the_least_squares_solution(method, seed):
     X, Y = regression_data()
     c = X[0].shape[1]
     opts = trainingOptions("lbfgs", LineSearchMethod=method, GradientTolerance=1e-7,
                            StepTolerance=1e-10, Verbose=False)
+    rng(seed)
     net, info = trainnet(X, Y, [sequenceInputLayer(c), fullyConnectedLayer(2)], "mse", opts,
                          nargout=2)
     A = np.hstack([np.vstack(X), np.ones((sum(len(x) for x in X), 1))])
     sol = np.linalg.lstsq(A, np.vstack(Y), rcond=None)[0]            # float64, closed form
     W, b = net.Learnables.Value[0], net.Learnables.Value[1]
-    np.testing.assert_allclose(W, sol[:c].T, atol=2e-5)
-    np.testing.assert_allclose(b.ravel(), sol[c], atol=2e-5)
+    # float32 parameters: the optimum to about 1e-7 (the approximate Wolfe test lets the
+    # search go on where float32 losses no longer resolve the decrease)
+    np.testing.assert_allclose(W, sol[:c].T, atol=5e-7)
+    np.testing.assert_allclose(b.ravel(), sol[c], atol=5e-7)
     best = np.mean((A @ sol - np.vstack(Y)) ** 2)
-    assert info.TrainingHistory.Loss[-1] == pytest.approx(best, rel=1e-5)
-    assert len(info.TrainingHistory) < 40          # quasi-Newton: a handful of iterations
-    assert info.StopReason in ("Met gradient tolerance", "Met step tolerance",
-                               "Line search failed")
+    assert info.TrainingHistory.Loss[-1] == pytest.approx(best, rel=1e-6)
+    assert len(info.TrainingHistory) < 15          # quasi-Newton: a handful of iterations
+    assert info.StopReason == "Met gradient tolerance"
+    assert info.TrainingHistory.GradientNorm[-1] <= 1e-7
 
 
-def test_softmax_classification_matches_scipy_lbfgsb():
+@pytest.mark.parametrize("method", METHODS)
+def test_softmax_classification_matches_scipy_lbfgsb(method):
     scipy_optimize = pytest.importorskip("scipy.optimize")
     g = np.random.default_rng(3)
     n, c, k = 60, 3, 3
@@ -65,9 +70,11 @@ def test_softmax_classification_matches_scipy_lbfgsb():
     T = categorical(np.array(["a", "b", "c"])[labels])
     layers = [sequenceInputLayer(c), globalAveragePooling1dLayer(), fullyConnectedLayer(k),
               softmaxLayer()]
+    rng(0)
     net, info = trainnet(X, T, layers, "crossentropy",
-                         trainingOptions("lbfgs", GradientTolerance=1e-6, Verbose=False),
-                         nargout=2)
+                         trainingOptions("lbfgs", LineSearchMethod=method,
+                                         GradientTolerance=1e-6, Verbose=False), nargout=2)
+    assert info.StopReason == "Met gradient tolerance"
 
     def objective(v):                            # mean cross-entropy of softmax(W f + b)
         W, b = v[:k * c].reshape(k, c), v[k * c:]
@@ -82,11 +89,11 @@ def test_softmax_classification_matches_scipy_lbfgsb():
     ref = scipy_optimize.minimize(objective, np.zeros(k * c + k), jac=True,
                                   method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 1e-15})
     W, b = net.Learnables.Value[0], net.Learnables.Value[1]
-    assert info.TrainingHistory.Loss[-1] == pytest.approx(ref.fun, rel=1e-5)
+    assert info.TrainingHistory.Loss[-1] == pytest.approx(ref.fun, rel=2e-7)
     # softmax weights are defined up to a common shift per input: compare the differences
     ours = np.hstack([W, b.reshape(-1, 1)])
     theirs = np.hstack([ref.x[:k * c].reshape(k, c), ref.x[k * c:].reshape(-1, 1)])
-    np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-3)
+    np.testing.assert_allclose(ours - ours[0], theirs - theirs[0], atol=1e-5)
 
 
 def test_lstm_classifier_trains_and_table_has_the_lbfgs_columns():

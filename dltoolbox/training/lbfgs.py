@@ -14,7 +14,10 @@ One iteration k (Nocedal & Wright, *Numerical Optimization*, Algorithms 7.4 and 
   (N&W eq. 7.20; MATLAB's exact rule is UNCONFIRMED). Pairs with s'y <= 1e-10 are skipped
   (they would break positive definiteness: only "backtracking" can produce them);
 * a line search along p from the step 1, at most ``MaxNumLineSearchIterations`` loss
-  evaluations, c1 = 1e-4 (sufficient decrease), c2 = 0.9 (curvature):
+  evaluations, c1 = 1e-4 (sufficient decrease), c2 = 0.9 (curvature); all three also
+  accept Hager & Zhang's approximate sufficient decrease (loss within 1e-6 relative,
+  slope below (1 - 2 c1) |g0'p|), which keeps them converging once float32 losses stop
+  resolving the decrease:
   - "weak-wolfe" (MATLAB's default): bisection / doubling until
     f(a) <= f0 + c1 a g0'p and g(a)'p >= c2 g0'p (Lewis & Overton's bracketing search);
   - "strong-wolfe": N&W Algorithm 3.5 with the zoom of Algorithm 3.6 (safeguarded cubic
@@ -36,6 +39,7 @@ from ..backend import get_xp, host_scalars
 
 C1 = 1e-4          # sufficient decrease (Armijo) constant
 C2 = 0.9           # curvature constant
+EPS_F = 1e-6       # relative loss noise of the approximate Wolfe test (Hager & Zhang 2005)
 MIN_CURVATURE = 1e-10
 
 
@@ -154,12 +158,22 @@ def _armijo(f, f0, a, d0):
     return math.isfinite(f) and f <= f0 + C1 * a * d0
 
 
+def _decrease(f, f0, a, d0, d):
+    """Sufficient decrease, or Hager & Zhang's approximate form of it where the loss
+    change is lost in the single-precision noise: f within EPS_F |f0| of f0 and the slope
+    no larger than (1 - 2 c1) |g0'p|. Near an optimum the float32 loss cannot resolve the
+    decrease (about ||g||^2 / H) while its gradient still can; without this the search
+    stops about sqrt(eps f H) away from it."""
+    return _armijo(f, f0, a, d0) or (math.isfinite(f) and f <= f0 + EPS_F * abs(f0)
+                                     and d <= (2 * C1 - 1) * d0)
+
+
 def weak_wolfe(phi, f0, d0, max_evals):
     """Bracketing bisection for the weak Wolfe conditions; (step, f, metric) or None."""
     lo, hi, a = 0.0, math.inf, 1.0
     for _ in range(max_evals):
         f, metric, d = phi(a)
-        if not _armijo(f, f0, a, d0):
+        if not _decrease(f, f0, a, d0, d):
             hi = a
         elif d < C2 * d0:
             lo = a
@@ -173,8 +187,8 @@ def backtracking(phi, f0, d0, max_evals):
     """Halve the step until the sufficient decrease holds; (step, f, metric) or None."""
     a = 1.0
     for _ in range(max_evals):
-        f, metric, _ = phi(a)
-        if _armijo(f, f0, a, d0):
+        f, metric, d = phi(a)
+        if _decrease(f, f0, a, d0, d):
             return a, f, metric
         a *= 0.5
     return None
@@ -213,7 +227,7 @@ def strong_wolfe(phi, f0, d0, max_evals):
                 a = _cubic_min(a_lo, f_lo, d_lo, a_hi, f_hi, d_hi)
             f, metric, d = phi(a)
             evals += 1
-            if not _armijo(f, f0, a, d0) or f >= f_lo:
+            if not _decrease(f, f0, a, d0, d) or (f >= f_lo and not abs(d) <= -C2 * d0):
                 a_hi, f_hi, d_hi = a, f, d
             else:
                 if abs(d) <= -C2 * d0:
@@ -226,7 +240,7 @@ def strong_wolfe(phi, f0, d0, max_evals):
     while evals < max_evals:
         f, metric, d = phi(a)
         evals += 1
-        if not _armijo(f, f0, a, d0) or (evals > 1 and f >= f_prev):
+        if not _decrease(f, f0, a, d0, d) or (evals > 1 and f >= f_prev):
             return zoom((a_prev, f_prev, d_prev), (a, f, d), evals)
         if abs(d) <= -C2 * d0:
             return a, f, metric
