@@ -79,6 +79,16 @@ from .table import Table  # noqa: E402
 __all__ += ["dlnetwork", "initialize", "forward", "summary", "Table"]
 
 from .inference import minibatchpredict, scores2label, testnet  # noqa: E402
+from .metrics import (  # noqa: E402
+    accuracyMetric,
+    aucMetric,
+    fScoreMetric,
+    mapeMetric,
+    precisionMetric,
+    recallMetric,
+    rmseMetric,
+    rSquaredMetric,
+)
 from .training.schedules import (  # noqa: E402
     cosineLearnRate,
     cyclicalLearnRate,
@@ -91,7 +101,9 @@ from .training.trainnet import TrainingInfo, trainnet  # noqa: E402
 
 __all__ += ["minibatchpredict", "scores2label", "testnet", "trainnet", "TrainingInfo",
             "piecewiseLearnRate", "warmupLearnRate", "polynomialLearnRate",
-            "exponentialLearnRate", "cosineLearnRate", "cyclicalLearnRate"]
+            "exponentialLearnRate", "cosineLearnRate", "cyclicalLearnRate",
+            "accuracyMetric", "aucMetric", "fScoreMetric", "precisionMetric", "recallMetric",
+            "rmseMetric", "mapeMetric", "rSquaredMetric"]
 
 from .layer_graph import (  # noqa: E402
     LayerGraph,

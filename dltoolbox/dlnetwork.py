@@ -17,7 +17,7 @@ import numpy as np
 from ._display import TIMES, size_text
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_logical, describe
-from .backend import to_host
+from .backend import get_xp, is_device_array, to_host
 from .dl.dlarray import dlarray
 from .dl.network_ops import collect_statistics, run_network
 from .errors import DLToolboxError, as_called_from, raise_error
@@ -289,8 +289,10 @@ def _initialize_in_place(net, func):
         if len(src) == 1:
             size = sizes[src[0]]
         else:
-            size = layer.combine_sizes([sizes[s] for s in src],
-                                       [layers[s].Name for s in src], func)
+            names = [layers[s].Name for s in src]
+            size = layer.combine_sizes([sizes[s] for s in src], names, func)
+            if hasattr(layer, "check_time_inputs"):
+                layer.check_time_inputs([graph.keeps_time(s) for s in src], names, func)
         layer = layers[i] = layer.copy()
         layer.initialize(size, np.float32)
         try:
@@ -325,16 +327,21 @@ def initialize(net, *args):
 # -- inference --------------------------------------------------------------------------
 def as_tbc(X, fmt, channels, func, layer_name):
     """One numeric batch in ``fmt`` (or the default T-by-C / T-by-C-by-N) as a float32
-    (T, B, C) array; returns (array, the letters of X's layout)."""
-    if type(X).__module__.startswith("cupy"):
-        X = X.get()
+    (T, B, C) array; returns (array, the letters of X's layout). A GPU (CuPy) array stays
+    on the device (the network then runs there and returns GPU outputs)."""
     if hasattr(X, "extractdata"):        # a dlarray (issue 17)
         X = to_host(X.extractdata())
-    try:
-        a = np.asarray(X, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise_error(func, "InvalidData", f"X must be a numeric array, got {describe(X)}.",
-                    "type")
+    if is_device_array(X):
+        if X.dtype.kind not in "iuf":
+            raise_error(func, "InvalidData", f"X must be a numeric array, got "
+                        f"{describe(X)}.", "type")
+        a = X.astype(np.float32)
+    else:
+        try:
+            a = np.asarray(X, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise_error(func, "InvalidData", f"X must be a numeric array, got "
+                        f"{describe(X)}.", "type")
     if fmt == "auto":
         if a.ndim == 1:
             a, fmt = a.reshape(1, -1), "TC"   # one time step, a 1-by-C row
@@ -366,7 +373,7 @@ def as_tbc(X, fmt, channels, func, layer_name):
         if d not in letters:
             a = a[..., None]
             letters += d
-    a = np.ascontiguousarray(a.transpose([letters.index(d) for d in "TBC"]))
+    a = get_xp(a).ascontiguousarray(a.transpose([letters.index(d) for d in "TBC"]))
     if a.shape[2] != channels:
         raise_error(func, "InvalidInputSize",
                     f"X has {a.shape[2]} channels ({fmt}) but the input layer '{layer_name}' "
@@ -376,10 +383,10 @@ def as_tbc(X, fmt, channels, func, layer_name):
 
 def from_tbc(Y, fmt, time_out):
     """An output (T, B, K) or (B, K) back in the caller's layout (C in place of the
-    channels, letters the input had)."""
-    Y = to_host(Y)
+    channels, letters the input had); GPU outputs stay on the device."""
+    xp = get_xp(Y)
     if not time_out:                      # sequence-to-one: N-by-K
-        return np.ascontiguousarray(Y)
+        return xp.ascontiguousarray(Y)
     letters = [d for d in fmt if d in "TBC"]
     out = Y
     keep = "TBC"
@@ -387,7 +394,7 @@ def from_tbc(Y, fmt, time_out):
         out, keep = out[:, 0, :], "TC"
     if "T" not in letters:
         out, keep = out[0], keep.replace("T", "")
-    return np.ascontiguousarray(out.transpose([keep.index(d) for d in letters if d in keep]))
+    return xp.ascontiguousarray(out.transpose([keep.index(d) for d in letters if d in keep]))
 
 
 def _run(net, X, args, kwargs, training, func, nargout):

@@ -14,6 +14,7 @@ from . import metrics as metricmod
 from . import sequences as seqmod
 from ._nameval import Option, options_table, parse_name_value
 from ._validate import check_logical, check_one_of, check_positive_integer, describe
+from .backend import get_xp, is_device_array, resolve_environment, to_host
 from .categorical import Categorical, categorical
 from .dlnetwork import dlnetwork
 from .errors import DLToolboxError, as_called_from, raise_error
@@ -84,16 +85,19 @@ def read_sequences(X, fmt, channels, func, arg="X"):
         if d not in letters:
             a, letters = a[..., None], letters + d
     a = a.transpose([letters.index(d) for d in "BCT"])
-    return [np.ascontiguousarray(s) for s in a], single
+    xp = get_xp(a)
+    return [xp.ascontiguousarray(a[n]) for n in range(a.shape[0])], single
 
 
 def _numeric(x, func, arg, i=None):
-    if type(x).__module__.startswith("cupy"):
-        x = x.get()
-    try:
-        a = np.asarray(x)
-    except (TypeError, ValueError):
-        a = None
+    """A numeric array; GPU (CuPy) arrays stay on the device (checked by dtype only)."""
+    if is_device_array(x):
+        a = x
+    else:
+        try:
+            a = np.asarray(x)
+        except (TypeError, ValueError):
+            a = None
     what = f"Sequence {i} of '{arg}'" if i else f"'{arg}'"
     if a is None or a.dtype.kind not in "iuf":
         raise_error(func, "InvalidSequenceData", f"{what} is not a numeric array "
@@ -112,14 +116,23 @@ def _layout_error(func, arg, shape, channels, fmt, i=None):
 
 # -- batched prediction -------------------------------------------------------------------
 def predict_batches(graph, seqs, opts, func):
-    """Run ``graph`` (prediction mode) on C-by-T sequences in mini-batches.
+    """Run ``graph`` (prediction mode) on C-by-T sequences in mini-batches, on the device
+    of ``opts["ExecutionEnvironment"]`` ("auto": the GPU when there is one).
 
     Returns (outputs, time output?): a list of (T_i, K) arrays trimmed to each sequence's
-    own length, or an (N, K) array.
+    own length, or an (N, K) array. GPU (CuPy) sequences give GPU outputs (MATLAB:
+    gpuArray in, gpuArray out), host sequences host outputs.
     """
     layer = graph.layers[graph.inputs[0]]
     seqmod.check_features(seqs, layer.InputSize, func, layer.Name,
                           min_length=layer.MinLength)
+    xp, _ = resolve_environment(opts.get("ExecutionEnvironment", "auto"), func)
+    device_in = next((q for q in seqs if is_device_array(q)), None)
+    out_xp = np if device_in is None else get_xp(device_in)
+
+    def result(a):
+        return to_host(a) if out_xp is np else out_xp.asarray(a)
+
     mode, direction = opts["SequenceLength"], opts["SequencePaddingDirection"]
     time_out = graph.keeps_time()
     results = []
@@ -127,7 +140,8 @@ def predict_batches(graph, seqs, opts, func):
         batch = [seqs[i] for i in idx]
         lengths = [s.shape[1] for s in batch]
         s = seqmod.padded_length(lengths, mode)
-        Xb = seqmod.pad(batch, s, direction, opts["SequencePaddingValue"], np.float32)
+        Xb = xp.asarray(seqmod.pad(batch, s, direction, opts["SequencePaddingValue"],
+                                   np.float32, xp))
         step = s if isinstance(mode, str) else mode
         states, parts = None, []
         for start in range(0, s, step):
@@ -139,21 +153,27 @@ def predict_batches(graph, seqs, opts, func):
                 raise
             parts.append(ys[0])
         if time_out:
-            Y = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+            Y = result(xp.concatenate(parts, axis=0) if len(parts) > 1 else parts[0])
             if mode == "shortest":
                 lengths = [s] * len(lengths)
             if Y.shape[0] != s:
                 lengths = [_output_length(graph, t) for t in lengths]
-            results.extend(a.T for a in seqmod.unpad(np.asarray(Y), lengths, direction))
+            results.extend(a.T for a in seqmod.unpad(Y, lengths, direction))
         else:
-            results.append(np.asarray(parts[-1]))
-    return (results if time_out else np.concatenate(results, axis=0)), time_out
+            results.append(result(parts[-1]))
+    return (results if time_out else out_xp.concatenate(results, axis=0)), time_out
 
 
 def _output_length(graph, t):
+    """Time steps of the first output for ``t`` steps in, through the graph (a layer
+    with several inputs gets their lengths as a list)."""
+    lengths = {}
     for i in graph.order:
-        t = graph.layers[i].output_length(t)
-    return t
+        src = graph.sources[i]
+        t_in = t if src is None else lengths[src[0]] if len(src) == 1 else \
+            [lengths[k] for k in src]
+        lengths[i] = graph.layers[i].output_length(t_in)
+    return lengths[graph.outputs[0]]
 
 
 def _check_dlnetwork(net, func):
@@ -209,8 +229,8 @@ def minibatchpredict(net, X, *args, **kwargs):
     if not opts["UniformOutput"]:
         return out
     t = max(o.shape[0] for o in out)
-    full = np.full((t, out[0].shape[1], len(out)), opts["SequencePaddingValue"],
-                   dtype=out[0].dtype)
+    full = get_xp(out[0]).full((t, out[0].shape[1], len(out)), opts["SequencePaddingValue"],
+                               dtype=out[0].dtype)
     for n, o in enumerate(out):
         if opts["SequencePaddingDirection"] == "right":
             full[:o.shape[0], :, n] = o
@@ -288,11 +308,12 @@ def scores2label(scores, classNames, dim=None, *, nargout=1):  # noqa: N803 - MA
 def testnet(net, X, T, metrics, *args, **kwargs):
     """Evaluate a network (MATLAB ``testnet``): one value per metric.
 
-    ``metrics``: a name ("accuracy" (percent), "rmse", "mape", "precision", "recall",
-    "fscore", "auc", or a loss name such as "crossentropy" / "mse"), a function handle
-    ``f(Y, T)``, or a list of them. Targets as trainnet takes them (categorical labels,
-    N-by-R responses, a list of T_i-by-R responses). Mini-batch options as
-    minibatchpredict.
+    ``metrics``: a name ("accuracy" (percent), "rmse", "mape", "rsquared", "precision",
+    "recall", "fscore", "auc" — the metric objects with their defaults — or a loss name
+    such as "crossentropy" / "mse"), a metric object (``fScoreMetric(AverageType="macro")``,
+    ...), a function handle ``f(Y, T)``, or a list of them. Targets as trainnet takes
+    them (categorical labels, N-by-R responses, a list of T_i-by-R responses). Mini-batch
+    options as minibatchpredict.
 
     >>> import numpy as np
     >>> from dltoolbox import (dlnetwork, sequenceInputLayer, fullyConnectedLayer,
@@ -305,25 +326,32 @@ def testnet(net, X, T, metrics, *args, **kwargs):
     True
     """
     func = "testnet"
-    single_metric = isinstance(metrics, str) or callable(metrics)
+    single_metric = isinstance(metrics, (str, metricmod.Metric)) or callable(metrics)
     items = [metrics] if single_metric else metrics
-    if not isinstance(items, (list, tuple)) or not items or \
-            not all(isinstance(m, str) or callable(m) for m in items):
+    if not isinstance(items, (list, tuple)) or not items or not all(
+            isinstance(m, (str, metricmod.Metric)) or callable(m) for m in items):
         raise_error(func, "InvalidMetrics",
-                    f"metrics must be a metric name, a function handle or a list of them, "
-                    f"got {describe(metrics)}.", "type")
+                    f"metrics must be a metric name, a metric object, a function handle or a "
+                    f"list of them, got {describe(metrics)}.", "type")
+    if isinstance(net, dlnetwork) and net._graph is not None:
+        names = [net._graph.layers[i].Name for i in net._graph.outputs]
+    else:
+        names = None
     for m in items:       # unknown names are named before any prediction runs
-        if isinstance(m, str) and m.lower() not in metricmod.LOSSES:
-            metricmod.metric_table([m], func)
+        if not (isinstance(m, str) and m.lower() in metricmod.LOSSES):
+            metricmod.metric_table([m], func, names)
     out, time_out, _, seqs = _predict_all(net, X, args, kwargs, func)
-    Y = np.concatenate(out, axis=0) if time_out else out
+    # metrics on the host: one read of the outputs
+    Y = to_host(get_xp(out[0]).concatenate(out, axis=0)) if time_out else to_host(out)
     k = Y.shape[-1]
     values = []
     for m in items:
-        kind = "classification" if (isinstance(m, str) and m.lower() in (
-            "accuracy", "auc", "fscore", "precision", "recall", "crossentropy",
-            "index-crossentropy")) or (callable(m) and isinstance(T, Categorical)) \
-            else "regression"
+        kind = metricmod.metric_kind(m)
+        if isinstance(m, str) and m.lower() in ("crossentropy", "index-crossentropy"):
+            kind = "classification"
+        elif kind is None:      # a handle or a regression loss: as the targets are
+            kind = "classification" if callable(m) and isinstance(T, Categorical) \
+                else "regression"
         Tm = target_matrix(T, len(seqs), kind, k, time_out, func, [s.shape[1] for s in seqs])
         if np.shape(Tm)[0] != Y.shape[0]:
             raise_error(func, "SizeMismatch",

@@ -10,7 +10,10 @@ regressionLayer has one).
 
 import numpy as np
 
-from .backend import get_xp
+from ._display import property_block
+from ._nameval import Option, options_table, parse_name_value
+from ._validate import check_one_of, check_scalar, describe
+from .backend import get_xp, host_scalars
 from .errors import raise_error
 
 EPS_SINGLE = float(np.finfo(np.float32).eps)
@@ -21,30 +24,38 @@ def _positions(Y):
     return int(np.prod(Y.shape[:-1]))
 
 
+def _value(total, m, sign=1.0):
+    """A loss value ``sign * total / m``: a float on the host; on the GPU a device scalar,
+    read by the training engine in its one transfer per iteration (loop.py)."""
+    if get_xp(total) is np:
+        return sign * float(total) / m
+    return total.astype(np.float64) * (sign / m)
+
+
 def crossentropy(Y, T):
     xp = get_xp(Y)
     m = _positions(Y)
     Yc = xp.maximum(Y, EPS_SINGLE)
-    return -float((T * xp.log(Yc)).sum()) / m, -T / Yc / m
+    return _value((T * xp.log(Yc)).sum(), m, -1.0), -T / Yc / m
 
 
 def binary_crossentropy(Y, T):
     xp = get_xp(Y)
     m = Y.size
     Yc = xp.clip(Y, EPS_SINGLE, 1 - EPS_SINGLE)
-    loss = -float((T * xp.log(Yc) + (1 - T) * xp.log(1 - Yc)).sum()) / m
+    loss = _value((T * xp.log(Yc) + (1 - T) * xp.log(1 - Yc)).sum(), m, -1.0)
     return loss, (-(T / Yc) + (1 - T) / (1 - Yc)) / m
 
 
 def mean_squared_error(Y, T):
     d = Y - T
-    return float((d * d).sum()) / Y.size, 2 * d / Y.size
+    return _value((d * d).sum(), Y.size), 2 * d / Y.size
 
 
 def mean_absolute_error(Y, T):
     xp = get_xp(Y)
     d = Y - T
-    return float(xp.abs(d).sum()) / Y.size, xp.sign(d) / Y.size
+    return _value(xp.abs(d).sum(), Y.size), xp.sign(d) / Y.size
 
 
 def huber(Y, T, delta=1.0):
@@ -54,7 +65,7 @@ def huber(Y, T, delta=1.0):
     small = a <= delta
     loss = xp.where(small, 0.5 * d * d, delta * (a - 0.5 * delta))
     grad = xp.where(small, d, delta * xp.sign(d))
-    return float(loss.sum()) / Y.size, grad / Y.size
+    return _value(loss.sum(), Y.size), grad / Y.size
 
 
 # name -> (function, target kind)
@@ -110,7 +121,7 @@ def loss_function(loss, func):
                             f"but {type(out).__name__} now.")
             value, grad = out
             xp = get_xp(Y)
-            return float(value), xp.asarray(grad, dtype=Y.dtype).reshape(Y.shape)
+            return host_scalars(value)[0], xp.asarray(grad, dtype=Y.dtype).reshape(Y.shape)
         kind = getattr(loss, "target_kind", "regression")
         return handle, kind, getattr(loss, "__name__", "function")
     raise_error(func, "InvalidLoss", f"lossFcn must be a loss name or a function handle, "
@@ -155,58 +166,88 @@ def _labels(Y, T):
     return y.argmax(axis=1), t.argmax(axis=1), y.shape[1]
 
 
-def accuracy(Y, T):
-    """Percent of positions whose top class is the target's (reference r2 §4.3)."""
+def _decisions(Y, T, mode, threshold):
+    """(predicted, true) 0/1 matrices, one column per class: the top class per row
+    ("single-label") or every output at or above ``threshold`` ("multilabel")."""
+    if mode == "multilabel":
+        return (_rows(Y) >= threshold).astype(int), (_rows(T) > 0.5).astype(int)
+    p, t, k = _labels(Y, T)
+    return np.eye(k, dtype=int)[p], np.eye(k, dtype=int)[t]
+
+
+def accuracy(Y, T, mode="single-label", threshold=0.5):
+    """Percent of positions whose top class is the target's (reference r2 §4.3); with
+    ``mode="multilabel"`` the percent of outputs whose thresholded decision is right."""
+    if mode == "multilabel":
+        p, t = _decisions(Y, T, mode, threshold)
+        return 100.0 * float((p == t).mean())
     p, t, _ = _labels(Y, T)
     return 100.0 * float((p == t).mean())
 
 
-def _per_class(Y, T):
-    p, t, k = _labels(Y, T)
-    tp = np.array([np.sum((p == c) & (t == c)) for c in range(k)], dtype=float)
-    fp = np.array([np.sum((p == c) & (t != c)) for c in range(k)], dtype=float)
-    fn = np.array([np.sum((p != c) & (t == c)) for c in range(k)], dtype=float)
+def _counts(Y, T, mode, threshold):
+    p, t = _decisions(Y, T, mode, threshold)
+    tp = ((p == 1) & (t == 1)).sum(axis=0).astype(float)
+    fp = ((p == 1) & (t == 0)).sum(axis=0).astype(float)
+    fn = ((p == 0) & (t == 1)).sum(axis=0).astype(float)
     return tp, fp, fn
 
 
-def precision(Y, T):
-    """Macro-averaged precision, a fraction (averaging UNCONFIRMED)."""
-    tp, fp, _ = _per_class(Y, T)
+def _average(num, den, average):
+    """micro: pooled counts; macro: the mean of the per-class ratios (classes whose
+    ratio is 0/0 left out)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmean(np.where(tp + fp > 0, tp / (tp + fp), np.nan)))
+        if average == "micro":
+            return float(num.sum() / den.sum()) if den.sum() > 0 else float("nan")
+        return float(np.nanmean(np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)))
 
 
-def recall(Y, T):
-    """Macro-averaged recall, a fraction (averaging UNCONFIRMED)."""
-    tp, _, fn = _per_class(Y, T)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmean(np.where(tp + fn > 0, tp / (tp + fn), np.nan)))
+def precision(Y, T, average="micro", mode="single-label", threshold=0.5):
+    """Precision TP / (TP + FP), a fraction; ``average`` "micro" (pooled counts, MATLAB's
+    default AverageType) or "macro" (mean over classes)."""
+    tp, fp, _ = _counts(Y, T, mode, threshold)
+    return _average(tp, tp + fp, average)
 
 
-def fscore(Y, T):
-    """Macro-averaged F1 score, a fraction (averaging UNCONFIRMED)."""
-    tp, fp, fn = _per_class(Y, T)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmean(np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn),
-                                         np.nan)))
+def recall(Y, T, average="micro", mode="single-label", threshold=0.5):
+    """Recall TP / (TP + FN), a fraction; ``average`` as :func:`precision`."""
+    tp, _, fn = _counts(Y, T, mode, threshold)
+    return _average(tp, tp + fn, average)
 
 
-def auc(Y, T):
-    """Macro one-vs-rest area under the ROC curve (Mann-Whitney statistic)."""
+def fscore(Y, T, average="micro", beta=1.0, mode="single-label", threshold=0.5):
+    """F-beta score (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP), a fraction; ``average``
+    as :func:`precision`."""
+    tp, fp, fn = _counts(Y, T, mode, threshold)
+    b2 = beta * beta
+    return _average((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp, average)
+
+
+def _auc_binary(score, positive):
+    """Area under the ROC curve: the Mann-Whitney statistic (ties count one half)."""
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    order = np.argsort(score, kind="mergesort")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    for v in np.unique(score):                       # average ranks of ties
+        tie = score == v
+        if tie.sum() > 1:
+            ranks[tie] = ranks[tie].mean()
+    return (ranks[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def auc(Y, T, average="macro"):
+    """One-vs-rest area under the ROC curve: "macro" the mean over classes, "micro" one
+    curve of every (score, target) pair of every class."""
     y, t = _rows(Y), _rows(T)
     if y.shape[1] == 1:
         y, t = np.hstack([1 - y, y]), np.hstack([1 - t, t])
-    values = []
-    for c in range(y.shape[1]):
-        pos = t[:, c] > 0.5
-        n1, n0 = int(pos.sum()), int((~pos).sum())
-        if n1 == 0 or n0 == 0:
-            continue
-        order = np.argsort(y[:, c], kind="mergesort")
-        ranks = np.empty(len(order))
-        ranks[order] = np.arange(1, len(order) + 1)
-        values.append((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-    return float(np.mean(values)) if values else float("nan")
+    if average == "micro":
+        return float(_auc_binary(y.ravel(), t.ravel() > 0.5))
+    values = [_auc_binary(y[:, c], t[:, c] > 0.5) for c in range(y.shape[1])]
+    return float(np.nanmean(values)) if not np.isnan(values).all() else float("nan")
 
 
 def rmse(Y, T):
@@ -221,10 +262,238 @@ def mape(Y, T):
         return 100.0 * float(np.mean(np.abs((_rows(Y) - t) / t)))
 
 
-METRICS = {"accuracy": ("Accuracy", accuracy, True), "auc": ("AUC", auc, True),
-           "fscore": ("FScore", fscore, True), "precision": ("Precision", precision, True),
-           "recall": ("Recall", recall, True), "rmse": ("RMSE", rmse, False),
-           "mape": ("MAPE", mape, False)}
+def rsquared(Y, T):
+    """Coefficient of determination 1 - SS_res / SS_tot, SS_tot about each response's
+    mean (sums pooled over the responses; UNCONFIRMED for several responses)."""
+    y, t = _rows(Y), _rows(T)
+    res = ((y - t) ** 2).sum()
+    tot = ((t - t.mean(axis=0)) ** 2).sum()
+    return float(1.0 - res / tot) if tot > 0 else float("nan")
+
+
+# -- metric objects (reference r2 §2.3) ---------------------------------------------------
+def _check_name(value, func, name):
+    if isinstance(value, str) and value.strip():
+        return value
+    raise_error(func, f"Invalid{name}", f"Invalid value for '{name}'. Expected a nonempty "
+                f"text, got {describe(value)}.", "type")
+
+
+def _check_network_output(value, func, name):
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        return None
+    if isinstance(value, str) and value:
+        return value
+    raise_error(func, f"Invalid{name}", f"Invalid value for '{name}'. Expected [] (the "
+                f"network's only output) or the name of an output layer, got "
+                f"{describe(value)}.", "type")
+
+
+class Metric:
+    """Base of the metric objects (MATLAB's ``deep.Metric``): ``Name`` (the table's
+    column is ``Training<Name>`` / ``Validation<Name>``), ``NetworkOutput``,
+    ``Maximize`` (read-only: higher is better) and ``compute(Y, T)`` on the internal
+    layout (rows of scores or responses, one-hot targets)."""
+
+    _func = ""
+    _options = {}
+    Maximize = True
+    target_kind = "classification"
+
+    def __init__(self, *args, **kwargs):
+        values = parse_name_value(self._func, args, kwargs, self._options)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        opt = self._options.get(name.lower())
+        if opt is None or opt.name != name:
+            raise_error(self._func, "UnknownProperty",
+                        f"'{name}' is not a settable property of {self._func} (properties: "
+                        f"{', '.join(o.name for o in self._options.values())}).")
+        object.__setattr__(self, name, opt.check(value, self._func, name))
+
+    def __repr__(self):
+        rows = [(o.name, _Text(getattr(self, o.name))
+                 if isinstance(getattr(self, o.name), str) else getattr(self, o.name))
+                for o in self._options.values()]
+        rows.append(("Maximize", bool(self.Maximize)))
+        return property_block(self._func, [(None, rows)], footer=False)
+
+    def compute(self, Y, T):
+        raise NotImplementedError
+
+
+class _Text:
+    """A string property shown in double quotes (MATLAB string)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def matlab_summary(self):
+        return f'"{self.text}"'
+
+
+_MODE = Option("ClassificationMode", "single-label", check_one_of("single-label", "multilabel"))
+_THRESHOLD = Option("Threshold", 0.5, check_scalar(0, 1))
+_AVERAGE = Option("AverageType", "micro", check_one_of("micro", "macro"))
+
+
+def _output(default_name):
+    return (Option("Name", default_name, _check_name),
+            Option("NetworkOutput", None, _check_network_output))
+
+
+class accuracyMetric(Metric):  # noqa: N801 - MATLAB name
+    """Accuracy metric (MATLAB ``accuracyMetric``), in percent.
+
+    >>> import numpy as np
+    >>> m = accuracyMetric(Name="Acc")
+    >>> m.Name, m.compute(np.array([[0.9, 0.1], [0.3, 0.7]]), np.eye(2)[[0, 0]])
+    ('Acc', 50.0)
+    """
+
+    _func = "accuracyMetric"
+    _options = options_table(*_output("Accuracy"), _MODE, _THRESHOLD)
+
+    def compute(self, Y, T):
+        return accuracy(Y, T, self.ClassificationMode, self.Threshold)
+
+
+class precisionMetric(Metric):  # noqa: N801 - MATLAB name
+    """Precision metric (MATLAB ``precisionMetric``), a fraction; AverageType "micro"
+    (default) or "macro".
+
+    >>> import numpy as np
+    >>> Y, T = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]]), np.eye(2)[[0, 1, 1]]
+    >>> precisionMetric(AverageType="macro").compute(Y, T)
+    0.75
+    """
+
+    _func = "precisionMetric"
+    _options = options_table(*_output("Precision"), _AVERAGE, _MODE, _THRESHOLD)
+
+    def compute(self, Y, T):
+        return precision(Y, T, self.AverageType, self.ClassificationMode, self.Threshold)
+
+
+class recallMetric(Metric):  # noqa: N801 - MATLAB name
+    """Recall metric (MATLAB ``recallMetric``), a fraction; AverageType as
+    precisionMetric.
+
+    >>> import numpy as np
+    >>> Y, T = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]]), np.eye(2)[[0, 1, 1]]
+    >>> recallMetric(AverageType="macro").compute(Y, T)
+    0.75
+    """
+
+    _func = "recallMetric"
+    _options = options_table(*_output("Recall"), _AVERAGE, _MODE, _THRESHOLD)
+
+    def compute(self, Y, T):
+        return recall(Y, T, self.AverageType, self.ClassificationMode, self.Threshold)
+
+
+class fScoreMetric(Metric):  # noqa: N801 - MATLAB name
+    """F-score metric (MATLAB ``fScoreMetric``), a fraction; ``Beta`` (1) weighs recall
+    against precision, AverageType as precisionMetric.
+
+    >>> import numpy as np
+    >>> Y, T = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]]), np.eye(2)[[0, 1, 1]]
+    >>> round(fScoreMetric(AverageType="macro").compute(Y, T), 4)
+    0.6667
+    """
+
+    _func = "fScoreMetric"
+    _options = options_table(*_output("FScore"), Option("Beta", 1.0, check_scalar(
+        0, lo_open=True)), _AVERAGE, _MODE, _THRESHOLD)
+
+    def compute(self, Y, T):
+        return fscore(Y, T, self.AverageType, self.Beta, self.ClassificationMode,
+                      self.Threshold)
+
+
+class aucMetric(Metric):  # noqa: N801 - MATLAB name
+    """Area under the ROC curve (MATLAB ``aucMetric``), one-vs-rest; AverageType
+    "micro" (default: one curve over all classes' pairs) or "macro" (mean over classes).
+
+    >>> import numpy as np
+    >>> aucMetric().compute(np.array([[0.9, 0.1], [0.2, 0.8]]), np.eye(2))
+    1.0
+    """
+
+    _func = "aucMetric"
+    _options = options_table(*_output("AUC"), _AVERAGE)
+
+    def compute(self, Y, T):
+        return auc(Y, T, self.AverageType)
+
+
+class rmseMetric(Metric):  # noqa: N801 - MATLAB name
+    """Root mean squared error (MATLAB ``rmseMetric``).
+
+    >>> import numpy as np
+    >>> rmseMetric().compute(np.array([[1.0], [3.0]]), np.array([[0.0], [0.0]]))
+    2.23606797749979
+    """
+
+    _func = "rmseMetric"
+    _options = options_table(*_output("RMSE"))
+    Maximize = False
+    target_kind = "regression"
+
+    def compute(self, Y, T):
+        return rmse(Y, T)
+
+
+class mapeMetric(Metric):  # noqa: N801 - MATLAB name
+    """Mean absolute percentage error, percent (MATLAB ``mapeMetric``).
+
+    >>> import numpy as np
+    >>> round(mapeMetric().compute(np.array([[1.1], [1.8]]), np.array([[1.0], [2.0]])), 10)
+    10.0
+    """
+
+    _func = "mapeMetric"
+    _options = options_table(*_output("MAPE"))
+    Maximize = False
+    target_kind = "regression"
+
+    def compute(self, Y, T):
+        return mape(Y, T)
+
+
+class rSquaredMetric(Metric):  # noqa: N801 - MATLAB name
+    """Coefficient of determination R² (MATLAB ``rSquaredMetric``).
+
+    >>> import numpy as np
+    >>> Y, T = np.array([[1.0], [2.0], [3.0]]), np.array([[1.0], [2.0], [4.0]])
+    >>> round(rSquaredMetric().compute(Y, T), 6)      # 1 - 1 / (42 / 9)
+    0.785714
+    """
+
+    _func = "rSquaredMetric"
+    _options = options_table(*_output("RSquared"))
+    target_kind = "regression"
+
+    def compute(self, Y, T):
+        return rsquared(Y, T)
+
+
+# a name in Metrics / testnet means the metric object with its defaults
+METRIC_OBJECTS = {"accuracy": accuracyMetric, "auc": aucMetric, "fscore": fScoreMetric,
+                  "precision": precisionMetric, "recall": recallMetric, "rmse": rmseMetric,
+                  "mape": mapeMetric, "rsquared": rSquaredMetric}
+# name -> (column name, higher is better)
+METRICS = {k: (cls._options["name"].default, cls.Maximize) for k, cls in METRIC_OBJECTS.items()}
+
+
+def metric_kind(m):
+    """"classification" or "regression": the targets a metric (name, object) compares."""
+    if isinstance(m, str):
+        return METRIC_OBJECTS[m.lower()].target_kind if m.lower() in METRIC_OBJECTS \
+            else None
+    return getattr(m, "target_kind", None)
 
 
 def _scalar_metric(value, name, func):
@@ -237,17 +506,26 @@ def _scalar_metric(value, name, func):
                     f"{type(value).__name__}.", "type")
 
 
-def metric_table(metrics, func):
-    """[(column name, function, higher is better)] for the Metrics option's values."""
+def metric_table(metrics, func, output_names=None):
+    """[(column name, function, higher is better)] for the Metrics option's values: names
+    (the metric objects with their defaults), metric objects, function handles."""
     out = []
     for m in metrics or ():
         if isinstance(m, str):
             key = m.lower()
-            if key not in METRICS:
+            if key not in METRIC_OBJECTS:
                 raise_error(func, "UnknownMetric",
-                            f"Unknown metric '{m}'. Use one of {', '.join(METRICS)} or a "
-                            f"function handle.")
-            out.append(METRICS[key])
+                            f"Unknown metric '{m}'. Use one of {', '.join(METRIC_OBJECTS)}, "
+                            f"a metric object (accuracyMetric, ...) or a function handle.")
+            m = METRIC_OBJECTS[key]()
+        if isinstance(m, Metric):
+            if m.NetworkOutput is not None and output_names is not None and \
+                    m.NetworkOutput not in output_names:
+                raise_error(func, "InvalidNetworkOutput",
+                            f"The metric '{m.Name}' reads NetworkOutput '{m.NetworkOutput}', "
+                            f"which is not an output of the network (outputs: "
+                            f"{', '.join(output_names)}).")
+            out.append((m.Name, m.compute, bool(m.Maximize)))
         elif callable(m):
             name = getattr(m, "__name__", "metric")
             out.append((name if name != "<lambda>" else "Metric",
@@ -255,11 +533,19 @@ def metric_table(metrics, func):
                             m(np.asarray(Y), np.asarray(T)), name, func),
                         bool(getattr(m, "higher_is_better", False))))
         else:
-            raise_error(func, "InvalidMetrics", f"Metrics must be names or function "
-                        f"handles, got {type(m).__name__}.", "type")
+            raise_error(func, "InvalidMetrics", f"Metrics must be names, metric objects or "
+                        f"function handles, got {type(m).__name__}.", "type")
+    names = [o[0] for o in out]
+    for name in names:
+        if names.count(name) > 1:
+            raise_error(func, "DuplicateMetricName",
+                        f"Two metrics are named '{name}'; their table columns would clash. "
+                        f"Give one another Name (e.g. fScoreMetric(Name=\"MacroFScore\")).")
     return out
 
 
-__all__ = ["LOSSES", "METRICS", "loss_function", "metric_table", "crossentropy",
-           "binary_crossentropy", "mean_squared_error", "mean_absolute_error", "huber",
-           "accuracy", "precision", "recall", "fscore", "auc", "rmse", "mape"]
+__all__ = ["LOSSES", "METRICS", "METRIC_OBJECTS", "loss_function", "metric_table",
+           "metric_kind", "crossentropy", "binary_crossentropy", "mean_squared_error",
+           "mean_absolute_error", "huber", "accuracy", "precision", "recall", "fscore", "auc",
+           "rmse", "mape", "rsquared", "Metric", "accuracyMetric", "aucMetric", "fScoreMetric",
+           "precisionMetric", "recallMetric", "rmseMetric", "mapeMetric", "rSquaredMetric"]

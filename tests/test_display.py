@@ -129,3 +129,40 @@ def test_training_options_sgdm_and_rmsprop_heads():
     assert repr(trainingOptions('rmsprop')).splitlines()[2:5] == [
         "      SquaredGradientDecayFactor: 0.9000", "                         Epsilon: 1.0000e-08",
         "                InitialLearnRate: 1.0000e-03"]
+
+
+def test_training_options_trainnet_era_sgdm_block(monkeypatch):
+    """r2 §2.2: the R2024a display of trainingOptions('sgdm'), character for character."""
+    from dltoolbox.training import options
+    monkeypatch.setattr(options, "DISPLAY_ERA", "trainnet")
+    assert repr(trainingOptions('sgdm')) == golden("training_options_sgdm_trainnet.txt")
+    monkeypatch.setattr(options, "DISPLAY_ERA", "legacy")
+    assert repr(trainingOptions('adam')) == golden("training_options_adam.txt")
+
+
+def test_training_options_display_era_follows_trainnet_only_options():
+    # "auto": legacy for options trainNetwork can use, R2024a-era once trainnet-only
+    assert "WorkerLoad" in repr(trainingOptions('sgdm'))
+    text = repr(trainingOptions('sgdm', Metrics="accuracy", InputDataFormats="CTB"))
+    lines = text.splitlines()
+    assert "WorkerLoad" not in text and "DispatchInBackground" not in text
+    assert '                         Metrics: "accuracy"' in lines
+    assert '                InputDataFormats: "CTB"' in lines
+    assert "                   OutputNetwork: 'auto'" in lines
+    adam = repr(trainingOptions('adam', OutputNetwork='auto')).splitlines()
+    assert [ln.split(":")[0].strip() for ln in adam[2:7]] == [
+        "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon", "InitialLearnRate",
+        "MaxEpochs"]
+    lbfgs = repr(trainingOptions('lbfgs')).splitlines()
+    assert lbfgs[0] == "  TrainingOptionsLBFGS with properties:"
+    assert [ln.split(":")[0].strip() for ln in lbfgs[2:11]] == [
+        "MaxIterations", "LineSearchMethod", "MaxNumLineSearchIterations",
+        "GradientTolerance", "StepTolerance", "HistorySize", "InitialInverseHessianFactor",
+        "CheckpointFrequency", "SequenceLength"]
+    assert "MiniBatchSize" not in "\n".join(lbfgs) and lbfgs[-2].endswith('"auto"')
+
+
+def test_preprocessing_environment_is_dispatch_in_background():
+    assert trainingOptions('adam', PreprocessingEnvironment="background").DispatchInBackground
+    opts = trainingOptions('adam', DispatchInBackground=True)
+    assert opts.PreprocessingEnvironment == "background"

@@ -245,8 +245,9 @@ def test_mse_has_no_half_and_metrics_by_hand():
     assert mean_squared_error(Y, T)[0] == 2.5
     onehot = np.eye(3)[[0, 1, 2, 2]]
     scores = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.1, 0.2, 0.7]])
-    # per class F1: 1, 2/3, 2/3
-    assert fscore(scores, onehot) == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    # per class F1: 1, 2/3, 2/3; micro (MATLAB's default AverageType): 3 of 4 right
+    assert fscore(scores, onehot, "macro") == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    assert fscore(scores, onehot) == pytest.approx(0.75)
     assert auc(scores, onehot) == pytest.approx(1.0)
 
 
@@ -293,6 +294,40 @@ def test_training_progress_plot(monkeypatch):
     path = out.getvalue().strip().rsplit(" ", 1)[-1]
     assert out.getvalue().startswith("Training progress plot saved to ") and \
         path.endswith(".png")
+
+
+def test_training_progress_plot_updates_live(monkeypatch):
+    """Plots="training-progress" redraws at every iteration (headless here: LIVE forces
+    the live path on Agg): one panel for the loss and one per metric, validation too."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    from dltoolbox.training import progress
+    monkeypatch.setattr(progress, "LIVE", True)
+    import matplotlib.pyplot as plt
+    X, T = data(8)
+    seen = []
+
+    def look(info):
+        if info.State != "iteration":
+            return
+        fig = plt.figure(plt.get_fignums()[-1])
+        panels = [(ax.get_ylabel(), [len(line.get_xdata()) for line in ax.get_lines()])
+                  for ax in fig.axes]
+        seen.append((info.Iteration, panels))
+
+    out = io.StringIO()
+    trainnet(X, T, layers(), "crossentropy",
+             trainingOptions("adam", MaxEpochs=3, MiniBatchSize=4, Verbose=False,
+                             Plots="training-progress", Metrics=["accuracy", "fscore"],
+                             ValidationData=(X[:4], T[:4]), ValidationFrequency=2,
+                             OutputFcn=look), stream=out)
+    # 6 iterations; validation at 1 and every 2nd
+    assert [s[0] for s in seen] == [1, 2, 3, 4, 5, 6]
+    for it, panels in seen:
+        assert [p[0] for p in panels] == ["Loss", "Accuracy (%)", "FScore"]
+        n_val = len([k for k in (1, 2, 4, 6) if k <= it])
+        assert all(p[1] == [it, n_val] for p in panels), (it, panels)
+    assert "Training progress plot saved to " in out.getvalue()
 
 
 def _trained_weights(loss, regression=False):

@@ -63,5 +63,10 @@ class CombineLayer(Layer):
     def output_size(self, input_size):
         return input_size
 
+    def output_length(self, t):
+        """``t``: one length per input (the graph's length pass) or one for all; the
+        inputs of an element-wise layer have one length."""
+        return t[0] if isinstance(t, (list, tuple)) else t
+
 
 __all__ = ["CombineLayer", "combine_options"]

@@ -33,6 +33,7 @@ from ..network import (
     time_output,
 )
 from . import parallel, progress
+from .lbfgs import LBFGS
 from .options import TrainingOptions, check_legacy_options
 from .solvers import Solver
 from .statistics import population_statistics
@@ -249,10 +250,13 @@ class _Run:
         uniform = lr_factor.size == 0 or (lr_factor == lr_factor[0]).all()
         self.lr_factor = float(lr_factor[0]) if lr_factor.size and uniform else \
             (1.0 if uniform else xp.asarray(lr_factor, dtype=np.float32))
-        l2 = opts.L2Regularization
+        l2 = getattr(opts, "L2Regularization", 0.0)     # L-BFGS has none
         self.l2_scaled = xp.asarray(l2 * l2_factor, dtype=np.float32) \
             if l2 and l2_factor.any() else None
-        self.solver = Solver(opts, self.theta, self.segments, self.l2_scaled)
+        if opts.SolverName == "lbfgs":     # full batch: the solver runs its line search
+            self.solver = LBFGS(opts, self.theta)
+        else:
+            self.solver = Solver(opts, self.theta, self.segments, self.l2_scaled)
         self.previous = xp.empty_like(self.theta)
         self._rate = (None, None)
 
@@ -264,6 +268,11 @@ class _Run:
         if self._rate[0] != rate:
             self._rate = (rate, self.lr_factor * rate)
         self.solver.update(self.theta, self.grad, self._rate[1], self.previous)
+        self.refresh()
+
+    def refresh(self):
+        """Tell the layers that ``theta`` changed (derived weights) and commit their
+        running statistics: the one place a trainer does it."""
         for layer in self.layers:
             layer.learnables_changed()
             layer.commit_statistics()
@@ -541,7 +550,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
         if not par.is_client:
             opts = parallel.quiet(opts)
     regression = tg["kind"] == "regression"
-    plot = progress.ProgressPlot(regression, stream) \
+    plot = progress.ProgressPlot(progress.legacy_panels(regression), stream) \
         if opts.Plots == "training-progress" else None
     _set_up_layers(arr, seqs, tg, opts, func, stream)
     if val is not None:
@@ -571,7 +580,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
         run.restore(best[1])
         out_iteration = best[2]
         final_val = (best[0], info[f"Validation{report.metric}"][best[2] - 1])
-    if opts.BatchNormalizationStatistics == "population" and \
+    if opts.BatchNormalizationStatistics in ("population", "auto") and \
             population_statistics(run.layers, seqs, opts, xp) and val is not None:
         final_val = validate()          # the final metrics are those of the final network
     for key in list(info):
@@ -601,12 +610,31 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
     best = (np.inf, None, 0)       # (validation loss, snapshot, iteration)
     last_val = (np.nan, np.nan)
     bad_validations = 0
-    stop_reason = "Max epochs completed."
+    full_batch = getattr(run.solver, "full_batch", False)
+    stop_reason = "Max iterations completed." if full_batch else "Max epochs completed."
     states = None
     checkpoints = bool(opts.CheckpointPath)
+    unit = getattr(opts, "CheckpointFrequencyUnit", "iteration")   # L-BFGS: iterations
+    solver_stop = None
+
+    def forward_loss(Xc, Tc, states, first):
+        try:
+            ys, backs, states = run.graph.forward([Xc], True, None if first else states)
+        except DLToolboxError as err:
+            if err.identifier.endswith(":IncorrectNetworkState"):
+                raise as_called_from(err, func) from None
+            raise
+        Yp = ys[0]
+        _check_output_length(Yp, Tc, seq_targets, func)
+        loss, dY, metric = loss_of(Yp, Tc)
+        if isinstance(metric, dict):     # trainnet's Metrics, computed on the host
+            (loss,) = host_scalars(loss)
+        else:                            # on the GPU: the iteration's one read
+            loss, metric = host_scalars(loss, metric)
+        return loss, dY, metric, backs, states
     for event in events:
         if event[0] == "end":
-            if checkpoints and opts.CheckpointFrequencyUnit == "epoch" and \
+            if checkpoints and unit == "epoch" and \
                     event[1] % opts.CheckpointFrequency == 0:
                 _checkpoint(run, opts.CheckpointPath, iteration)
             continue
@@ -615,20 +643,16 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
             loss, metric, states = par.iteration_step(
                 run, Xc, Tc, first, states, iteration + 1, loss_of,
                 lambda Yp, Tc: _check_output_length(Yp, Tc, seq_targets, func))
+        elif full_batch:   # L-BFGS: a line search of whole-data evaluations, then report
+
+            def evaluate(Xc=Xc, Tc=Tc):
+                loss, dY, metric, backs, _ = forward_loss(Xc, Tc, None, True)
+                run.collect(run.graph.backward(backs, [dY], run.grad_out)[1])
+                return loss, metric
+
+            loss, metric, solver_stop = run.solver.iterate(run, evaluate)
         else:
-            try:
-                ys, backs, states = run.graph.forward([Xc], True, None if first else states)
-            except DLToolboxError as err:
-                if err.identifier.endswith(":IncorrectNetworkState"):
-                    raise as_called_from(err, func) from None
-                raise
-            Yp = ys[0]
-            _check_output_length(Yp, Tc, seq_targets, func)
-            loss, dY, metric = loss_of(Yp, Tc)
-            if isinstance(metric, dict):     # trainnet's Metrics, computed on the host
-                (loss,) = host_scalars(loss)
-            else:                            # on the GPU: the iteration's one read
-                loss, metric = host_scalars(loss, metric)
+            loss, dY, metric, backs, states = forward_loss(Xc, Tc, states, first)
         if not math.isfinite(loss):
             stop_reason = "Training loss is NaN or Inf."
             warnings.warn(f"{func}: the training loss became {loss} at iteration "
@@ -638,8 +662,10 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
                 run.restore(run.previous)
             break
         iteration += 1
-        grads = None if par is not None else run.graph.backward(backs, [dY], run.grad_out)[1]
-        run.step(grads, rate)
+        if not full_batch:
+            grads = None if par is not None else \
+                run.graph.backward(backs, [dY], run.grad_out)[1]
+            run.step(grads, rate)
         validation = None
         if validate is not None and (iteration == 1 or
                                      iteration % opts.ValidationFrequency == 0):
@@ -652,11 +678,14 @@ def run_engine(run, events, loss_of, report, validate, opts, func, seq_targets, 
         stop = report.record(epoch, iteration, loss, metric, rate, validation)
         if par is not None and par.has_output_fcn:
             stop = par.decide(stop)
-        if checkpoints and opts.CheckpointFrequencyUnit == "iteration" and \
+        if checkpoints and unit == "iteration" and \
                 iteration % opts.CheckpointFrequency == 0:
             _checkpoint(run, opts.CheckpointPath, iteration)
         if stop:
             stop_reason = "Stopped by OutputFcn."
+            break
+        if solver_stop:
+            stop_reason = solver_stop
             break
         if validation is not None and bad_validations >= opts.ValidationPatience:
             stop_reason = "Met validation criterion."

@@ -15,10 +15,12 @@ from .._validate import (
 )
 from ..categorical import Categorical
 from ..errors import raise_error
+from ..metrics import METRIC_OBJECTS, Metric
 from ..sequences import SEQUENCE_OPTIONS
 
 _SOLVERS = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
-            "rmsprop": "TrainingOptionsRMSProp"}
+            "rmsprop": "TrainingOptionsRMSProp", "lbfgs": "TrainingOptionsLBFGS"}
+STOCHASTIC = ("sgdm", "adam", "rmsprop")
 
 # Options that only some solvers have, with per-solver defaults.
 _SOLVER_OPTIONS = {
@@ -27,7 +29,21 @@ _SOLVER_OPTIONS = {
              "Epsilon": 1e-8, "InitialLearnRate": 0.001},
     "rmsprop": {"SquaredGradientDecayFactor": 0.9, "Epsilon": 1e-8,
                 "InitialLearnRate": 0.001},
+    # reference r2 §2.1: names verified, defaults UNCONFIRMED (1000, 1e-5, 1e-5, 10,
+    # "weak-wolfe"); MaxNumLineSearchIterations 20 and InitialInverseHessianFactor 1 as
+    # MATLAB's lbfgsState / lbfgsupdate pages (see training/lbfgs.py)
+    "lbfgs": {"MaxIterations": 1000, "LineSearchMethod": "weak-wolfe",
+              "MaxNumLineSearchIterations": 20, "GradientTolerance": 1e-5,
+              "StepTolerance": 1e-5, "HistorySize": 10, "InitialInverseHessianFactor": 1.0},
 }
+_SOLVER_SPECIFIC = frozenset(n for own in _SOLVER_OPTIONS.values() for n in own)
+# options of the stochastic solvers only: the full-batch L-BFGS solver has no learning
+# rate, epochs, mini-batches, shuffling, L2 or clipping (TrainingOptionsLBFGS)
+STOCHASTIC_ONLY = ("InitialLearnRate", "LearnRateSchedule", "LearnRateDropFactor",
+                   "LearnRateDropPeriod", "L2Regularization", "GradientThresholdMethod",
+                   "GradientThreshold", "MaxEpochs", "MiniBatchSize", "Shuffle",
+                   "CheckpointFrequencyUnit", "WorkerLoad", "DispatchInBackground",
+                   "PreprocessingEnvironment")
 
 
 def _check_environment(value, func, name):
@@ -75,9 +91,12 @@ def _check_path(value, func, name):
 
 _SCHEDULES = ("none", "piecewise", "warmup", "polynomial", "exponential", "cosine",
               "cyclical")
-_METRICS = ("accuracy", "auc", "fscore", "precision", "recall", "rmse", "mape")
 # options that only trainnet uses (reference r2 §2.3); trainNetwork rejects them
 TRAINNET_ONLY = ("Metrics", "ObjectiveMetricName", "InputDataFormats", "TargetDataFormats")
+# in the R2024a-era display only (reference r2 §2.2)
+_NEW_ERA_ONLY = TRAINNET_ONLY + ("PreprocessingEnvironment", "Acceleration")
+# what the legacy display shows for an "auto" nobody gave (legacy reference §13.2)
+LEGACY_DEFAULTS = {"OutputNetwork": "last-iteration", "BatchNormalizationStatistics": "population"}
 
 
 def _check_schedule(value, func, name):
@@ -102,17 +121,18 @@ def _check_metrics(value, func, name):
     for item in items:
         if isinstance(item, str):
             key = item.lower()
-            if key not in _METRICS:
+            if key not in METRIC_OBJECTS:
                 raise_error(func, "InvalidMetrics",
                             f"Unknown metric '{item}'. Metrics must be among "
-                            f"{', '.join(_METRICS)} or function handles.")
+                            f"{', '.join(METRIC_OBJECTS)}, metric objects (accuracyMetric, "
+                            f"...) or function handles.")
             out.append(key)
-        elif callable(item):
+        elif isinstance(item, Metric) or callable(item):
             out.append(item)
         else:
             raise_error(func, "InvalidMetrics",
-                        f"Metrics must be metric names or function handles, got "
-                        f"{describe(item)}.", "type")
+                        f"Metrics must be metric names, metric objects or function handles, "
+                        f"got {describe(item)}.", "type")
     return tuple(out)
 
 
@@ -159,22 +179,56 @@ _OPTIONS = options_table(
     Option("Plots", "none", check_one_of("none", "training-progress")),
     *SEQUENCE_OPTIONS,
     Option("DispatchInBackground", False, check_logical),
+    Option("PreprocessingEnvironment", "serial", check_one_of("serial", "background")),
     Option("ResetInputNormalization", True, check_logical),
-    Option("BatchNormalizationStatistics", "population", check_one_of("population", "moving")),
-    Option("OutputNetwork", "last-iteration",
+    # "auto" until given: trainNetwork reads it as its own default ('population',
+    # 'last-iteration'), trainnet as r2 §2.3 says (best-validation with ValidationData)
+    Option("BatchNormalizationStatistics", "auto",
+           check_one_of("auto", "population", "moving")),
+    Option("OutputNetwork", "auto",
            check_one_of("last-iteration", "best-validation-loss", "auto", "best-validation")),
     Option("Metrics", None, _check_metrics),
     Option("ObjectiveMetricName", "loss", check_text),
     Option("InputDataFormats", "auto", _check_formats),
     Option("TargetDataFormats", "auto", _check_formats),
+    Option("Acceleration", "auto", check_one_of("auto", "none")),
+    Option("MaxIterations", 1000, check_positive_integer()),
+    Option("LineSearchMethod", "weak-wolfe",
+           check_one_of("weak-wolfe", "strong-wolfe", "backtracking")),
+    Option("MaxNumLineSearchIterations", 20, check_positive_integer()),
+    Option("GradientTolerance", 1e-5, check_scalar(0)),
+    Option("StepTolerance", 1e-5, check_scalar(0)),
+    Option("HistorySize", 10, check_positive_integer()),
+    Option("InitialInverseHessianFactor", 1.0, check_scalar(0, lo_open=True)),
 )
 
-_COMMON_ORDER = [o.name for o in _OPTIONS.values() if o.name not in TRAINNET_ONLY + (
-                 "Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon",
-                 "InitialLearnRate")]
+# the legacy display (reference §13.2, verified R2022 order): the solver's own options,
+# then these
+_COMMON_ORDER = [o.name for o in _OPTIONS.values()
+                 if o.name not in _NEW_ERA_ONLY and o.name not in _SOLVER_SPECIFIC]
 # MATLAB's display puts SequencePaddingValue before SequencePaddingDirection.
 _i = _COMMON_ORDER.index("SequencePaddingDirection")
 _COMMON_ORDER[_i:_i + 2] = ["SequencePaddingValue", "SequencePaddingDirection"]
+
+# the R2024a-era display (reference r2 §2.2, verified for 'sgdm'): the solver's own
+# options but InitialLearnRate (Momentum; GradientDecayFactor, SquaredGradientDecayFactor,
+# Epsilon - UNCONFIRMED for adam/rmsprop; L-BFGS's seven), then these (those the solver has)
+_NEW_ORDER = [
+    "InitialLearnRate", "MaxEpochs", "LearnRateSchedule", "LearnRateDropFactor",
+    "LearnRateDropPeriod", "MiniBatchSize", "Shuffle", "CheckpointFrequency",
+    "CheckpointFrequencyUnit", "SequenceLength", "PreprocessingEnvironment",
+    "L2Regularization", "GradientThresholdMethod", "GradientThreshold", "Verbose",
+    "VerboseFrequency", "ValidationData", "ValidationFrequency", "ValidationPatience",
+    "ObjectiveMetricName", "CheckpointPath", "ExecutionEnvironment", "OutputFcn", "Metrics",
+    "Plots", "SequencePaddingValue", "SequencePaddingDirection", "InputDataFormats",
+    "TargetDataFormats", "ResetInputNormalization", "BatchNormalizationStatistics",
+    "OutputNetwork", "Acceleration"]
+_STRING_VALUED = ("InputDataFormats", "TargetDataFormats", "Acceleration")
+
+# Which display: "auto" (the R2024a-era one for options that only trainnet can use -
+# solver 'lbfgs', an option or value only trainnet takes - else the legacy one, so that
+# trainNetwork scripts print what they printed), "trainnet" or "legacy" (always that one).
+DISPLAY_ERA = "auto"
 
 
 class TrainingOptions:
@@ -198,26 +252,91 @@ class TrainingOptions:
             raise_error(self.class_name(), "UnknownProperty",
                         f"'{name}' is not an option of {self.class_name()}.")
         self._values[name] = opt.check(value, self.class_name(), name)
+        object.__setattr__(self, "_given", self._given | {name})
+        _sync_preprocessing(self._values, {name})
 
     def class_name(self):
         return _SOLVERS[self.SolverName]
 
+    def trainnet_only(self):
+        """True when these options carry anything only trainnet uses."""
+        given, v = self._given, self._values
+        return (self.SolverName not in STOCHASTIC
+                or any(n in given for n in _NEW_ERA_ONLY)
+                or (v["OutputNetwork"] in ("auto", "best-validation")
+                    and "OutputNetwork" in given)
+                or (v["BatchNormalizationStatistics"] == "auto"
+                    and "BatchNormalizationStatistics" in given)
+                or not (isinstance(v.get("LearnRateSchedule", "none"), str)
+                        and v.get("LearnRateSchedule", "none") in ("none", "piecewise")))
+
     def display_rows(self):
-        order = list(_SOLVER_OPTIONS[self.SolverName]) + _COMMON_ORDER
+        era = DISPLAY_ERA
+        if era == "auto":
+            era = "trainnet" if self.trainnet_only() else "legacy"
+        own = list(_SOLVER_OPTIONS[self.SolverName])
+        if era == "legacy":
+            order = own + _COMMON_ORDER
+        else:
+            order = [n for n in own if n != "InitialLearnRate"] + _NEW_ORDER
         rows = []
-        for name in order:
+        for name in (n for n in order if n in self._values):
             value = self._values[name]
             if name == "ValidationData" and value is not None:
                 value = _ValidationSummary(value)
+            elif name == "Metrics":
+                value = _MetricsSummary(value)
+            elif era == "legacy" and value == "auto" and name in LEGACY_DEFAULTS and \
+                    name not in self._given:
+                value = LEGACY_DEFAULTS[name]
+            elif era == "trainnet" and name in _STRING_VALUED:
+                value = _Quoted(value)
             rows.append((name, value))
-        # trainnet-only options appear once set, so that legacy displays stay as they were
-        rows += [(name, self._values[name]) for name in TRAINNET_ONLY if name in self._given]
+        if era == "legacy":   # trainnet-only options appear once set
+            rows += [(name, self._values[name]) for name in TRAINNET_ONLY
+                     if name in self._given]
         return rows
 
     def __repr__(self):
         return property_block(self.class_name(), [(None, self.display_rows())], footer=False)
 
     __str__ = __repr__
+
+
+def _sync_preprocessing(values, given):
+    """PreprocessingEnvironment 'background' (R2024a) is DispatchInBackground true."""
+    if "PreprocessingEnvironment" in given and "PreprocessingEnvironment" in values:
+        values["DispatchInBackground"] = values["PreprocessingEnvironment"] == "background"
+    elif "DispatchInBackground" in given and "PreprocessingEnvironment" in values:
+        values["PreprocessingEnvironment"] = "background" if values["DispatchInBackground"] \
+            else "serial"
+
+
+class _Quoted:
+    """A string-valued option, shown in double quotes."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def matlab_summary(self):
+        return f'"{self.text}"'
+
+
+class _MetricsSummary:
+    """Metrics: [] when none; one name as a string; else the size of the array."""
+
+    def __init__(self, metrics):
+        self.metrics = metrics or ()
+
+    def matlab_summary(self):
+        m = self.metrics
+        if not m:
+            return "[]"
+        if all(isinstance(x, str) for x in m):
+            return f'"{m[0]}"' if len(m) == 1 else f"[{size_text((1, len(m)))} string]"
+        if len(m) == 1 and isinstance(m[0], Metric):
+            return f"[{size_text((1, 1))} {type(m[0]).__name__}]"
+        return f"{{{size_text((1, len(m)))} cell}}"
 
 
 class _ValidationSummary:
@@ -239,29 +358,39 @@ class _ValidationSummary:
 def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB name
     """Options for training a network (MATLAB ``trainingOptions``).
 
+    ``solverName``: "sgdm", "adam", "rmsprop" (trainNetwork and trainnet) or "lbfgs"
+    (full batch, trainnet only: MaxIterations, GradientTolerance, StepTolerance,
+    LineSearchMethod, MaxNumLineSearchIterations, HistorySize,
+    InitialInverseHessianFactor; training/lbfgs.py).
+
     >>> opts = trainingOptions('adam', 'MaxEpochs', 50, MiniBatchSize=27)
     >>> opts.InitialLearnRate, opts.MaxEpochs, opts.MiniBatchSize
     (0.001, 50, 27)
+    >>> type(trainingOptions('lbfgs', HistorySize=5)).__name__ == 'TrainingOptions'
+    True
+    >>> trainingOptions('lbfgs').class_name(), trainingOptions('lbfgs').LineSearchMethod
+    ('TrainingOptionsLBFGS', 'weak-wolfe')
     """
-    if isinstance(solverName, str) and solverName.lower() in ("lbfgs", "lm"):
+    if isinstance(solverName, str) and solverName.lower() == "lm":
         raise_error("trainingOptions", "SolverNotSupported",
-                    f"The full-batch solver '{solverName.lower()}' (trainnet only in MATLAB) "
-                    f"is not supported yet; use 'sgdm', 'adam' or 'rmsprop'.")
+                    "The full-batch Levenberg-Marquardt solver 'lm' is not supported yet; use "
+                    "'lbfgs' (full batch) or 'sgdm', 'adam', 'rmsprop'.")
     solver = check_one_of(*_SOLVERS)(solverName, "trainingOptions", "solverName")
     given = parse_name_value("trainingOptions", args, kwargs, _OPTIONS, defaults=False)
     own = _SOLVER_OPTIONS[solver]
     for name in given:
-        if name in ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor",
-                    "Epsilon") and name not in own:
-            users = [s for s, o in _SOLVER_OPTIONS.items() if name in o]
+        if (name in _SOLVER_SPECIFIC and name not in own) or \
+                (solver == "lbfgs" and name in STOCHASTIC_ONLY):
+            users = [s for s, o in _SOLVER_OPTIONS.items() if name in o] or list(STOCHASTIC)
             raise_error("trainingOptions", "InvalidOptionForSolver",
                         f"'{name}' is not an option of solver '{solver}'; it belongs to "
                         f"{' and '.join(repr(u) for u in users)}.")
     values = {o.name: o.default for o in _OPTIONS.values()
-              if o.name not in ("Momentum", "GradientDecayFactor",
-                                "SquaredGradientDecayFactor", "Epsilon", "InitialLearnRate")}
+              if o.name not in _SOLVER_SPECIFIC and
+              not (solver == "lbfgs" and o.name in STOCHASTIC_ONLY)}
     values.update(own)
     values.update(given)
+    _sync_preprocessing(values, given)
     if values["OutputNetwork"] == "best-validation-loss" and values["ValidationData"] is None:
         raise_error("trainingOptions", "OutputNetworkNeedsValidation",
                     "OutputNetwork 'best-validation-loss' needs ValidationData.")
@@ -272,12 +401,17 @@ def trainingOptions(solverName, *args, **kwargs):  # noqa: N802, N803 - MATLAB n
 
 def check_legacy_options(opts, func):
     """trainNetwork takes no trainnet-only option or value (reference r2 §2.3)."""
+    if opts.SolverName not in STOCHASTIC:
+        raise_error(func, "SolverNotSupported",
+                    f"The full-batch solver '{opts.SolverName}' applies only to trainnet; "
+                    f"{func} takes 'sgdm', 'adam' or 'rmsprop'.")
     for name in TRAINNET_ONLY:
         if name in getattr(opts, "_given", ()):
             raise_error(func, f"{name}NotSupported",
                         f"The option '{name}' applies only to trainnet; trainNetwork reports "
                         f"accuracy or RMSE by itself. Remove it or train with trainnet.")
-    if opts.OutputNetwork in ("auto", "best-validation"):
+    if opts.OutputNetwork == "best-validation" or (
+            opts.OutputNetwork == "auto" and "OutputNetwork" in opts._given):
         raise_error(func, "OutputNetworkNotSupported",
                     f"OutputNetwork '{opts.OutputNetwork}' applies only to trainnet; "
                     f"trainNetwork takes 'last-iteration' or 'best-validation-loss'.")

@@ -98,58 +98,86 @@ def table_row(epoch, iteration, elapsed, metric, loss, rate, regression, validat
                           for c, n in zip(cells, w)) + "|"
 
 
-class ProgressPlot:
-    """Plots 'training-progress': loss and accuracy/RMSE per iteration (matplotlib).
+# None: live when matplotlib has an interactive backend; True forces live updates (the
+# tests check them headless, on Agg)
+LIVE = None
+_HEADLESS = ("agg", "pdf", "svg", "ps", "cairo", "template")
 
-    Live when an interactive backend is available; otherwise the figure is saved as a PNG
-    at the end of training and its path printed.
+
+def legacy_panels(regression):
+    """trainNetwork's two panels: accuracy (or RMSE) above the loss."""
+    metric = "RMSE" if regression else "Accuracy"
+    return [("RMSE" if regression else "Accuracy (%)", f"Training{metric}",
+             f"Validation{metric}"), ("Loss", "TrainingLoss", "ValidationLoss")]
+
+
+class ProgressPlot:
+    """Plots 'training-progress' (matplotlib): one panel per (label, training key,
+    validation key) of ``panels``, the values per iteration read from the ``info`` given
+    to ``update`` (validation values NaN where there was no validation).
+
+    Live (redrawn at every ``update``) when an interactive backend is available or
+    ``LIVE`` is True; otherwise drawn once at the end, and without a display saved as a
+    PNG whose path is printed. trainNetwork and trainnet share it.
     """
 
-    def __init__(self, regression, stream):
+    def __init__(self, panels, stream, func="trainNetwork"):
         try:
             import matplotlib  # noqa: PLC0415 - optional extra
         except ImportError:
             matplotlib = None
         if matplotlib is None:
-            raise_error("trainNetwork", "PlotsNeedMatplotlib",
+            raise_error(func, "PlotsNeedMatplotlib",
                         "Plots 'training-progress' needs matplotlib: pip install "
                         "'dltoolbox[plot]'.")
         if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND"):
             matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # noqa: PLC0415
         self.plt = plt
-        self.live = matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps",
-                                                              "cairo", "template")
-        self.regression = regression
+        self.interactive = matplotlib.get_backend().lower() not in _HEADLESS
+        self.live = self.interactive if LIVE is None else bool(LIVE)
         self.stream = stream
-        self.fig, (self.ax_metric, self.ax_loss) = plt.subplots(2, 1, figsize=(8, 6),
-                                                                sharex=True)
+        self.panels = list(panels)
+        self.fig, axes = plt.subplots(len(self.panels), 1, figsize=(8, 3 * len(self.panels)),
+                                      sharex=True, squeeze=False)
+        self.axes = list(axes[:, 0])
         self.fig.suptitle("Training Progress")
+        self.lines = []
+        for ax, (label, _, _) in zip(self.axes, self.panels):
+            train, = ax.plot([], [], label="Training")
+            val, = ax.plot([], [], "k--o", markersize=3, label="Validation")
+            ax.set_ylabel(label)
+            self.lines.append((train, val))
+        self.axes[-1].set_xlabel("Iteration")
+        self.updates = 0          # redraws so far (live) - the tests count them
 
     def update(self, info, final=False):
         if not (final or self.live):
             return
-        it = np.arange(1, len(info.TrainingLoss) + 1)
-        metric_name = "TrainingRMSE" if self.regression else "TrainingAccuracy"
-        val_name = "ValidationRMSE" if self.regression else "ValidationAccuracy"
-        for ax, train, val, label in (
-                (self.ax_metric, info[metric_name], info[val_name],
-                 "RMSE" if self.regression else "Accuracy (%)"),
-                (self.ax_loss, info.TrainingLoss, info.ValidationLoss, "Loss")):
-            ax.clear()
-            ax.plot(it, train, label="Training")
-            v = np.asarray(val, dtype=float)
+        for ax, (_, tkey, vkey), (tline, vline) in zip(self.axes, self.panels, self.lines):
+            train = np.asarray(info[tkey], dtype=float)
+            it = np.arange(1, len(train) + 1)
+            tline.set_data(it, train)
+            v = np.asarray(info.get(vkey, ()), dtype=float)[:len(it)]
             ok = ~np.isnan(v)
-            if ok.any():
-                ax.plot(it[ok], v[ok], "k--o", markersize=3, label="Validation")
-            ax.set_ylabel(label)
-            ax.legend(loc="best")
-        self.ax_loss.set_xlabel("Iteration")
-        if self.live:
+            vline.set_data(it[:len(v)][ok], v[ok])
+            ax.relim()
+            ax.autoscale_view()
+            if ax.get_legend() is None or ok.any() != self._has_val(ax):
+                ax.legend(handles=[tline, vline] if ok.any() else [tline], loc="best")
+        self.updates += 1
+        if self.live and self.interactive:
             self.plt.pause(0.001)
-        if final and not self.live:
+        elif self.live:
+            self.fig.canvas.draw_idle()
+        if final and not self.interactive:
             fd, path = tempfile.mkstemp(prefix="training-progress-", suffix=".png")
             os.close(fd)
             self.fig.savefig(path, dpi=100)
             self.plt.close(self.fig)
             print(f"Training progress plot saved to {path}", file=self.stream)
+
+    @staticmethod
+    def _has_val(ax):
+        legend = ax.get_legend()
+        return legend is not None and len(legend.get_texts()) == 2

@@ -21,7 +21,9 @@ def population_statistics(layers, seqs, opts, xp):
     """Set the population statistics of the BatchNormalizationLayers in ``layers``;
     returns how many there are."""
     mode = opts.SequenceLength if opts.SequenceLength == "shortest" else "longest"
-    batches = seqmod.mini_batches(len(seqs), opts.MiniBatchSize, keep_last=True)
+    # full-batch solvers (L-BFGS) have no MiniBatchSize: one batch, as they trained
+    size = getattr(opts, "MiniBatchSize", len(seqs))
+    batches = seqmod.mini_batches(len(seqs), size, keep_last=True)
     found = 0
     for i, layer in enumerate(layers):
         if not isinstance(layer, BatchNormalizationLayer):

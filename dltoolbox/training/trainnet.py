@@ -24,7 +24,7 @@ from ..metrics import loss_function, metric_table
 from ..network import outputs
 from ..table import Table
 from . import parallel, progress
-from .loop import _Run, _schedule, prepare_targets, run_engine
+from .loop import _batch_targets, _Run, _schedule, prepare_targets, run_engine
 from .options import TrainingOptions
 from .schedules import rate_function
 from .statistics import population_statistics
@@ -81,24 +81,51 @@ def table_row(columns, cells):
 
 
 class _NetReport:
-    """trainnet's report: the §4 table, TrainingInfo histories, OutputFcn, plot."""
+    """trainnet's report: the §4 table, TrainingInfo histories, OutputFcn, live plot.
 
-    def __init__(self, opts, metrics, has_val, stream, start):
+    Stochastic solvers report Iteration, Epoch, TimeElapsed, LearnRate, TrainingLoss;
+    L-BFGS (``solver.full_batch``) Iteration, TimeElapsed, TrainingLoss, GradientNorm,
+    StepNorm (§4.2); then ValidationLoss and each metric's Training/Validation pair.
+    """
+
+    def __init__(self, opts, metrics, has_val, stream, start, solver=None):
         self.opts, self.metrics, self.has_val, self.stream = opts, metrics, has_val, stream
-        self.columns = ["Iteration", "Epoch", "TimeElapsed", "LearnRate", "TrainingLoss"]
+        self.solver = solver if getattr(solver, "full_batch", False) else None
+        if self.solver is None:
+            self.columns = ["Iteration", "Epoch", "TimeElapsed", "LearnRate", "TrainingLoss"]
+            keys = ["Iteration", "Epoch", "LearnRate", "Loss"]
+        else:
+            self.columns = ["Iteration", "TimeElapsed", "TrainingLoss", "GradientNorm",
+                            "StepNorm"]
+            keys = ["Iteration", "Loss", "GradientNorm", "StepNorm"]
         if has_val:
             self.columns.append("ValidationLoss")
         for name, _, _ in metrics:
             self.columns.append(f"Training{name}")
             if has_val:
                 self.columns.append(f"Validation{name}")
-        self.train = {k: [] for k in ["Iteration", "Epoch", "LearnRate", "Loss"] +
-                      [m[0] for m in metrics]}
+        self.train = {k: [] for k in keys + [m[0] for m in metrics]}
         self.val = {k: [] for k in ["Iteration", "Loss"] + [m[0] for m in metrics]}
         fcn = opts.OutputFcn
         self.fcns = [] if fcn is None else (fcn if isinstance(fcn, list) else [fcn])
         self.start = start
         self.pending = None
+        # the plot's series, one value per iteration (validation NaN where none ran)
+        self.series = progress.Struct(TrainingLoss=[], ValidationLoss=[])
+        for name, _, _ in metrics:
+            self.series[f"Training{name}"] = []
+            self.series[f"Validation{name}"] = []
+        self.plot = None
+        if opts.Plots == "training-progress":
+            panels = [("Loss", "TrainingLoss", "ValidationLoss")] + [
+                (f"{name} (%)" if name == "Accuracy" else name, f"Training{name}",
+                 f"Validation{name}") for name, _, _ in metrics]
+            self.plot = progress.ProgressPlot(panels, stream, "trainnet")
+
+    def _norms(self):
+        if self.solver is None:
+            return None, None
+        return self.solver.GradientNorm, self.solver.StepNorm
 
     def begin(self, validate, rate):
         if self.opts.Verbose:
@@ -107,7 +134,7 @@ class _NetReport:
         if validate is not None:         # the iteration-0 row (newer releases, §4.4)
             _, vl, vm = validate()
             self._store_validation(0, vl, vm)
-            self._print(0, 0, rate, None, None, vl, vm)
+            self._print(self._cells(0, 0, rate, None, None, vl, vm, (None, None)))
         self._call("start", 0, 0, np.nan, {}, rate)
 
     def _store_validation(self, iteration, vl, vm):
@@ -116,82 +143,90 @@ class _NetReport:
         for name, _, _ in self.metrics:
             self.val[name].append(vm.get(name, np.nan))
 
-    def _print(self, iteration, epoch, rate, loss, tm, vl, vm):
-        if not self.opts.Verbose:
-            return
-        cells = [str(iteration), str(epoch),
-                 progress.format_time(time.perf_counter() - self.start),
-                 format_value(rate), format_value(loss)]
-        if self.has_val:
-            cells.append(format_value(vl))
+    def _cells(self, iteration, epoch, rate, loss, tm, vl, vm, norms):
+        values = {"Iteration": str(iteration), "Epoch": str(epoch),
+                  "TimeElapsed": progress.format_time(time.perf_counter() - self.start),
+                  "LearnRate": format_value(rate), "TrainingLoss": format_value(loss),
+                  "GradientNorm": format_value(norms[0]), "StepNorm": format_value(norms[1]),
+                  "ValidationLoss": format_value(vl)}
         for name, _, _ in self.metrics:
-            cells.append(format_value((tm or {}).get(name)))
-            if self.has_val:
-                cells.append(format_value((vm or {}).get(name)))
-        print(table_row(self.columns, cells), file=self.stream)
+            values[f"Training{name}"] = format_value((tm or {}).get(name))
+            values[f"Validation{name}"] = format_value((vm or {}).get(name))
+        return values
 
-    def _call(self, state, epoch, iteration, loss, tm, rate, vl=np.nan, vm=None):
+    def _print(self, values):
+        if self.opts.Verbose:
+            print(table_row(self.columns, [values[c] for c in self.columns]),
+                  file=self.stream)
+
+    def _call(self, state, epoch, iteration, loss, tm, rate, vl=np.nan, vm=None,
+              norms=(np.nan, np.nan)):
         if not self.fcns:
             return False
-        fields = progress.Struct(Epoch=epoch, Iteration=iteration,
-                                 TimeElapsed=time.perf_counter() - self.start,
-                                 LearnRate=rate, TrainingLoss=loss, ValidationLoss=vl,
-                                 State=state)
+        fields = progress.Struct(Iteration=iteration,
+                                 TimeElapsed=time.perf_counter() - self.start)
+        if self.solver is None:
+            fields.update(Epoch=epoch, LearnRate=rate)
+        fields.update(TrainingLoss=loss, ValidationLoss=vl)
+        if self.solver is not None:
+            fields.update(GradientNorm=norms[0], StepNorm=norms[1])
+        fields.State = state
         for name, _, _ in self.metrics:
             fields[f"Training{name}"] = tm.get(name, np.nan)
             fields[f"Validation{name}"] = (vm or {}).get(name, np.nan)
         return any(bool(f(fields)) for f in self.fcns)
 
     def record(self, epoch, iteration, loss, tm, rate, validation):
-        for key, value in (("Iteration", iteration), ("Epoch", epoch), ("LearnRate", rate),
-                           ("Loss", loss)):
+        norms = self._norms()
+        if self.solver is None:
+            row = (("Iteration", iteration), ("Epoch", epoch), ("LearnRate", rate),
+                   ("Loss", loss))
+        else:
+            row = (("Iteration", iteration), ("Loss", loss), ("GradientNorm", norms[0]),
+                   ("StepNorm", norms[1]))
+        for key, value in row:
             self.train[key].append(value)
         for name, _, _ in self.metrics:
             self.train[name].append(tm.get(name, np.nan))
+        vl, vm = (validation[1], validation[2]) if validation else (np.nan, {})
         if validation is not None:
-            self._store_validation(iteration, validation[1], validation[2])
+            self._store_validation(iteration, vl, vm)
+        self.series.TrainingLoss.append(loss)
+        self.series.ValidationLoss.append(vl)
+        for name, _, _ in self.metrics:
+            self.series[f"Training{name}"].append(tm.get(name, np.nan))
+            self.series[f"Validation{name}"].append(vm.get(name, np.nan))
         self._flush()
-        self.pending = [iteration, epoch, rate, loss, tm, validation, validation is not None]
+        # the engine reads pending[-1]: was this iteration validated?
+        self.pending = [iteration, epoch, rate, loss, tm, validation, norms,
+                        validation is not None]
+        if self.plot is not None:
+            self.plot.update(self.series)
         return self._call("iteration", epoch, iteration, loss, tm, rate,
-                          *(validation[1:] if validation else (np.nan, None)))
-
-    def _plot(self):
-        """Plots="training-progress": loss and the first metric per iteration, drawn once
-        at the end with the legacy plotter (live updates are trainNetwork's only)."""
-        n = len(self.train["Loss"])
-        first = self.metrics[0][0] if self.metrics else None
-        regression = first != "Accuracy"
-        key = "RMSE" if regression else "Accuracy"
-        val_loss, val_metric = np.full(n, np.nan), np.full(n, np.nan)
-        for k, it in enumerate(self.val["Iteration"]):
-            if it >= 1:
-                val_loss[it - 1] = self.val["Loss"][k]
-                if first:
-                    val_metric[it - 1] = self.val[first][k]
-        info = progress.Struct(TrainingLoss=self.train["Loss"], ValidationLoss=val_loss)
-        info[f"Training{key}"] = self.train[first] if first else np.full(n, np.nan)
-        info[f"Validation{key}"] = val_metric
-        progress.ProgressPlot(regression, self.stream).update(info, final=True)
+                          *(validation[1:] if validation else (np.nan, None)), norms=norms)
 
     def set_last_validation(self, objective, vl, vm):
         self._store_validation(self.pending[0], vl, vm)
-        self.pending[5], self.pending[6] = (objective, vl, vm), True
+        self.series.ValidationLoss[-1] = vl
+        for name, _, _ in self.metrics:
+            self.series[f"Validation{name}"][-1] = vm.get(name, np.nan)
+        self.pending[5], self.pending[7] = (objective, vl, vm), True
 
     def _flush(self, final=False):
         if self.pending is None:
             return
-        it, epoch, rate, loss, tm, val, validated = self.pending
+        it, epoch, rate, loss, tm, val, norms, validated = self.pending
         if final or it == 1 or it % self.opts.VerboseFrequency == 0 or validated:
             vl, vm = (val[1], val[2]) if val else (None, None)
-            self._print(it, epoch, rate, loss, tm, vl, vm)
+            self._print(self._cells(it, epoch, rate, loss, tm, vl, vm, norms))
         self.pending = None
 
     def finish(self, stop_reason, epoch, iteration):
         self._flush(final=True)
         if self.opts.Verbose:
             print(f"Training stopped: {stop_text(stop_reason)}", file=self.stream)
-        if self.opts.Plots == "training-progress":
-            self._plot()
+        if self.plot is not None:
+            self.plot.update(self.series, final=True)
         self._call("done", epoch, iteration, np.nan, {}, np.nan)
 
 
@@ -257,8 +292,10 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     label sequences; net: a dlnetwork or a layer array without an output layer (not
     changed); lossFcn: "crossentropy", "index-crossentropy", "binary-crossentropy",
     "mse"/"mean-squared-error"/"l2loss", "mae"/"l1loss", "huber" or a handle returning
-    (loss, dLdY). Returns a dlnetwork. ExecutionEnvironment 'parallel' / 'multi-gpu'
-    trains data-parallel on MPI as trainNetwork does (docs/porting.md §17).
+    (loss, dLdY); options: from trainingOptions with "sgdm", "adam", "rmsprop" or the
+    full-batch "lbfgs" (training/lbfgs.py). Returns a dlnetwork. ExecutionEnvironment
+    'parallel' / 'multi-gpu' trains data-parallel on MPI as trainNetwork does
+    (docs/porting.md §17).
 
     >>> import numpy as np
     >>> from dltoolbox import *
@@ -284,10 +321,11 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
             isinstance(T, Categorical) or
             (isinstance(T, list) and T and isinstance(T[0], Categorical))):
         kind = "classification"     # a handle gets the labels one-hot, as in MATLAB
-    metrics = metric_table(opts.Metrics, func)
-    objective = _objective(opts, metrics, func)
     net = _network(net, func)
     graph = net._graph
+    metrics = metric_table(opts.Metrics, func,
+                           [graph.layers[i].Name for i in graph.outputs] or None)
+    objective = _objective(opts, metrics, func)
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise_error(func, "NotSupported", "trainnet supports networks with one input and one "
                     "output so far.")
@@ -315,8 +353,19 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
         raise_error(func, "OutputNetworkNeedsValidation",
                     "OutputNetwork 'best-validation' needs ValidationData.")
     xp, _ = resolve_environment(opts.ExecutionEnvironment, func)
+    full_batch = opts.SolverName == "lbfgs"
+    if full_batch and not isinstance(opts.SequenceLength, str):
+        raise_error(func, "SequenceLengthNotSupported",
+                    f"The full-batch solver '{opts.SolverName}' evaluates the whole data set "
+                    f"in one piece; SequenceLength must be 'longest' or 'shortest', got "
+                    f"{opts.SequenceLength}.")
     par = None
     if opts.ExecutionEnvironment in parallel.ENVIRONMENTS:
+        if full_batch:
+            raise_error(func, "NotSupported",
+                        f"The full-batch solver '{opts.SolverName}' does not train "
+                        f"data-parallel yet; use ExecutionEnvironment 'auto', 'cpu' or "
+                        f"'gpu', or a stochastic solver ('sgdm', 'adam', 'rmsprop').")
         par = parallel.begin(func, opts, (X, T, net, lossFcn, options))
         if not par.is_client:
             opts = parallel.quiet(opts)
@@ -325,9 +374,12 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     if par is not None:
         par.network_of = lambda run: net.with_graph(graph.with_layers(run.host_layers()), True)
         par.share_network(run)
-    rate_of = rate_function(opts, len(seqs), func)
+    rate_of = None if full_batch else rate_function(opts, len(seqs), func)
 
     def events():
+        if full_batch:
+            yield from _full_batch(opts, seqs, tg, xp)
+            return
         iteration = 0
         for event in _schedule(opts, seqs, tg, xp, par):
             if event[0] == "chunk":
@@ -356,8 +408,9 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
             obj = vm[objective[0]] * (-1 if objective[1] else 1)
         return obj, vl, vm
 
-    report = _NetReport(opts, metrics, val is not None, stream, start)
-    report.begin(validate if val is not None else None, rate_of(1, 1))
+    report = _NetReport(opts, metrics, val is not None, stream, start, run.solver)
+    report.begin(validate if val is not None else None,
+                 None if full_batch else rate_of(1, 1))
     stop_reason, epoch, iteration, best, _ = run_engine(
         run, events(), loss_of, report, validate if val is not None else None, opts, func,
         tg["seq"], keep_best=output_network in ("best-validation", "best-validation-loss"),
@@ -366,7 +419,7 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     if output_network != "last-iteration" and best[1] is not None:
         run.restore(best[1])
         out_iteration = best[2]
-    if opts.BatchNormalizationStatistics == "population" and graph.is_chain:
+    if opts.BatchNormalizationStatistics in ("population", "auto") and graph.is_chain:
         population_statistics(run.layers, seqs, opts, xp)
     trained = net.with_graph(graph.with_layers(run.host_layers()), True)
     info = TrainingInfo(Table(list(report.train), list(report.train.values())),
@@ -376,14 +429,30 @@ def trainnet(X, T, net, lossFcn, options, *, nargout=1, stream=None):  # noqa: N
     return outputs((trained, info), nargout, func)
 
 
+def _full_batch(opts, seqs, tg, xp):
+    """The events of a full-batch solver: the whole padded data set, MaxIterations times
+    (the solver decides when to stop earlier)."""
+    mode, direction = opts.SequenceLength, opts.SequencePaddingDirection
+    s = seqmod.padded_length([q.shape[1] for q in seqs], mode)
+    ids = np.arange(len(seqs))
+    X = xp.asarray(seqmod.pad(seqs, s, direction, opts.SequencePaddingValue, np.float32, xp))
+    T = xp.asarray(_batch_targets(tg, ids, s, direction, opts.SequencePaddingValue,
+                                  np.float32))
+    for _ in range(opts.MaxIterations):
+        yield ("chunk", None, None, X, T, True)
+
+
 def _host(a):
     return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else a
 
 
 def _pred_opts(opts):
-    return {"MiniBatchSize": opts.MiniBatchSize, "SequenceLength": opts.SequenceLength,
+    # L-BFGS options have no MiniBatchSize: validation predicts in batches of 128
+    return {"MiniBatchSize": getattr(opts, "MiniBatchSize", 128),
+            "SequenceLength": opts.SequenceLength,
             "SequencePaddingDirection": opts.SequencePaddingDirection,
-            "SequencePaddingValue": opts.SequencePaddingValue}
+            "SequencePaddingValue": opts.SequencePaddingValue,
+            "ExecutionEnvironment": opts.ExecutionEnvironment}
 
 
 def _objective(opts, metrics, func):
