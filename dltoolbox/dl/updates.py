@@ -29,7 +29,8 @@ def _is_table(x):
 
 
 def _is_network(x):
-    return hasattr(x, "_graph") and hasattr(x, "Learnables")
+    # the class, not the instance: reading x.Learnables builds the whole table
+    return hasattr(x, "_graph") and hasattr(type(x), "Learnables")
 
 
 def _empty(x):
