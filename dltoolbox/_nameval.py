@@ -59,8 +59,10 @@ def parse_name_value(func, args, kwargs, table, defaults=True):
     """
     try:
         # types are part of the key: True == 1 == 1.0 hash alike but may not be alike valid
-        key = (func, id(table), args, tuple(map(type, args)), tuple(kwargs.items()),
-               tuple(type(v) for v in kwargs.values()), defaults)
+        # (no options at all, the closed loop's usual call, needs no type tuples)
+        key = (func, id(table), defaults) if not args and not kwargs else \
+            (func, id(table), args, tuple(map(type, args)), tuple(kwargs.items()),
+             tuple(type(v) for v in kwargs.values()), defaults)
         hit = _MEMO.get(key)
     except TypeError:            # an unhashable value (an array, a list): parse every time
         return _parse(func, args, kwargs, table, defaults)

@@ -140,6 +140,17 @@ def _normalize(total, Y, fmt, opts, mask, per_channel):
     return total / max(n, 1)
 
 
+def _weighted_total(terms, Y, fmt, opts, func, per_channel):
+    """The loss's terms times 'Weights' and 'Mask', summed and normalized: a scalar."""
+    w = _weights(opts, Y, fmt, func)
+    if w is not None:
+        terms = terms * w
+    mask = _mask(opts, Y, func)
+    if mask is not None:
+        terms = terms * mask
+    return _scalar(_normalize(reduce_sum(terms, "all"), Y, fmt, opts, mask, per_channel))
+
+
 def _scalar(x):
     return dlarray._wrap(x._data.reshape(()), "", x._node)
 
@@ -174,13 +185,7 @@ def _crossentropy(Y, t, fmt, opts, multi, func):
         terms = -(t * np.log(Yc) + (1.0 - t) * np.log(Yc1))
     else:
         terms = -(t * np.log(Yc))
-    w = _weights(opts, Y, fmt, func)
-    if w is not None:
-        terms = terms * w
-    mask = _mask(opts, Y, func)
-    if mask is not None:
-        terms = terms * mask
-    return _scalar(_normalize(reduce_sum(terms, "all"), Y, fmt, opts, mask, not multi))
+    return _weighted_total(terms, Y, fmt, opts, func, not multi)
 
 
 def _single_label(value, func, name):
@@ -301,14 +306,7 @@ def binarycrossentropy(Y, T, *args, **kwargs):
 def _regression(func, table, Y, T, args, kwargs, per_element):
     opts = parse_name_value(func, args, kwargs, table)
     Y, t, fmt = _inputs(Y, T, opts, func)
-    terms = per_element(Y - t, opts)
-    w = _weights(opts, Y, fmt, func)
-    if w is not None:
-        terms = terms * w
-    mask = _mask(opts, Y, func)
-    if mask is not None:
-        terms = terms * mask
-    return _scalar(_normalize(reduce_sum(terms, "all"), Y, fmt, opts, mask, False))
+    return _weighted_total(per_element(Y - t, opts), Y, fmt, opts, func, False)
 
 
 def l2loss(Y, T, *args, **kwargs):

@@ -11,7 +11,7 @@ dimension is gone.
 
 import numpy as np
 
-from .._display import matlab_value, property_block
+from .._display import TIMES, matlab_value, property_block
 from .._nameval import parse_name_value
 from ..errors import raise_error
 
@@ -121,6 +121,17 @@ class Layer:
 
     def check_assembled(self, input_size):
         """Raise when a learnable is missing or wrongly sized (assembleNetwork)."""
+        for name, shape in self.assembled_shapes(input_size):
+            value = getattr(self, name)
+            if value is None or value.shape != shape:
+                got = "empty" if value is None else TIMES.join(map(str, value.shape))
+                raise_error("assembleNetwork", "InvalidLearnable",
+                            f"Layer '{self.Name}' ({self._type}): '{name}' must be "
+                            f"{TIMES.join(map(str, shape))}, but it is {got}.")
+
+    def assembled_shapes(self, input_size):
+        """(learnable name, required shape) pairs that check_assembled enforces."""
+        return ()
 
     def passes_through(self):
         """True when prediction leaves the data unchanged (output layers, dropout, ...)."""

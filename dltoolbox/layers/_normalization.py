@@ -93,14 +93,8 @@ class ChannelAffineLayer(Layer):
                     getattr(self, f"{name}Initializer"), (c, 1), c, c, self._func, name,
                     dtype))
 
-    def check_assembled(self, input_size):
-        for name in self._per_channel:
-            value = getattr(self, name)
-            if value is None or value.shape != (input_size, 1):
-                got = "empty" if value is None else "×".join(map(str, value.shape))
-                raise_error("assembleNetwork", "InvalidLearnable",
-                            f"Layer '{self.Name}' ({self._type}): '{name}' must be "
-                            f"{input_size}×1, but it is {got}.")
+    def assembled_shapes(self, input_size):
+        return tuple((name, (input_size, 1)) for name in self._per_channel)
 
     def _vectors(self, xp, dtype, *names):
         return [xp.asarray(getattr(self, n), dtype=dtype).reshape(-1) for n in names]

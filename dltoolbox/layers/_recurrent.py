@@ -183,17 +183,10 @@ class RecurrentLayer(Layer):
                                        self.NumHiddenUnits, self._rows(), self._func, "Bias",
                                        dtype)
 
-    def check_assembled(self, input_size):
-        expected = {"InputWeights": (self._rows(), input_size),
-                    "RecurrentWeights": (self._rows(), self.NumHiddenUnits),
-                    "Bias": (self._bias_rows(), 1)}
-        for name, shape in expected.items():
-            value = getattr(self, name)
-            if value is None or value.shape != shape:
-                got = "empty" if value is None else "×".join(map(str, value.shape))
-                raise_error("assembleNetwork", "InvalidLearnable",
-                            f"Layer '{self.Name}' ({self._type}): '{name}' must be "
-                            f"{shape[0]}×{shape[1]}, but it is {got}.")
+    def assembled_shapes(self, input_size):
+        return (("InputWeights", (self._rows(), input_size)),
+                ("RecurrentWeights", (self._rows(), self.NumHiddenUnits)),
+                ("Bias", (self._bias_rows(), 1)))
 
     # -- state -----------------------------------------------------------------------
     def keeps_time(self):

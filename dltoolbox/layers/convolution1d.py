@@ -177,15 +177,9 @@ class Convolution1DLayer(WindowedLayer, Layer):
             object.__setattr__(self, "Bias", initializers.initialize(
                 self.BiasInitializer, (1, k), f * c, f * k, self._func, "Bias", dtype))
 
-    def check_assembled(self, input_size):
+    def assembled_shapes(self, input_size):
         f, k = self.FilterSize, self.NumFilters
-        for name, shape in (("Weights", (f, input_size, k)), ("Bias", (1, k))):
-            value = getattr(self, name)
-            if value is None or value.shape != shape:
-                got = "empty" if value is None else TIMES.join(map(str, value.shape))
-                raise_error("assembleNetwork", "InvalidLearnable",
-                            f"Layer '{self.Name}' (1-D Convolution): '{name}' must be "
-                            f"{TIMES.join(map(str, shape))}, but it is {got}.")
+        return (("Weights", (f, input_size, k)), ("Bias", (1, k)))
 
     def forward(self, X, training=False, state=None):
         """X: (T, B, C) -> (To, B, NumFilters)."""

@@ -105,15 +105,8 @@ class FullyConnectedLayer(Layer):
             object.__setattr__(self, "Bias", initializers.initialize(
                 self.BiasInitializer, (k, 1), d, k, "fullyConnectedLayer", "Bias", dtype))
 
-    def check_assembled(self, input_size):
-        for name, shape in (("Weights", (self.OutputSize, input_size)),
-                            ("Bias", (self.OutputSize, 1))):
-            value = getattr(self, name)
-            if value is None or value.shape != shape:
-                got = "empty" if value is None else "×".join(map(str, value.shape))
-                raise_error("assembleNetwork", "InvalidLearnable",
-                            f"Layer '{self.Name}' (Fully Connected): '{name}' must be "
-                            f"{shape[0]}×{shape[1]}, but it is {got}.")
+    def assembled_shapes(self, input_size):
+        return (("Weights", (self.OutputSize, input_size)), ("Bias", (self.OutputSize, 1)))
 
     def predict_one(self, x, state=None):
         cache = self.__dict__.get("_cache")
