@@ -176,35 +176,38 @@ def _batch_targets(tg, ids, s, direction, value, dtype):
 
 
 # -- validation -------------------------------------------------------------------------
-def validation_metrics(net, seqs, tg, opts):
+def validation_metrics(net, seqs, tg, opts, par=None):
     """(loss, accuracy % or RMSE) of ``net`` on the whole validation set (prediction mode).
 
-    Sequence outputs are scored over each sequence's own time steps (no padding).
+    Sequence outputs are scored over each sequence's own time steps (no padding). In
+    parallel training (``par``) each rank predicts its share and the rows are gathered.
     """
+    def rows(part):
+        return validation_rows(net, part, opts)
+
+    out = rows(seqs) if par is None else par.split_predictions(rows, seqs, opts.MiniBatchSize)
+    if tg["kind"] == "classification":
+        codes = np.concatenate(tg["codes"]) if tg["seq"] else tg["codes"]
+        weights = net.Layers[-1].ClassWeights
+        w = np.ones(out.shape[1]) if isinstance(weights, str) else weights
+        p = np.maximum(out[np.arange(len(codes)), codes], EPS_SINGLE)
+        loss = float(-(w[codes] * np.log(p)).mean())
+        return loss, 100.0 * float((out.argmax(axis=1) == codes).mean())
+    true = np.concatenate([v.T for v in tg["values"]], axis=0) if tg["seq"] else tg["values"]
+    sq = ((out - true) ** 2).sum()
+    return 0.5 * float(sq) / len(out), float(np.sqrt(sq / len(out)))
+
+
+def validation_rows(net, seqs, opts):
+    """The predictions of ``net`` for ``seqs`` as rows: one per observation, or one per
+    time step of each sequence in turn (host arrays)."""
     pred_opts = {"MiniBatchSize": opts.MiniBatchSize, "ExecutionEnvironment":
                  opts.ExecutionEnvironment, "Acceleration": "auto",
                  "SequenceLength": opts.SequenceLength,
                  "SequencePaddingDirection": opts.SequencePaddingDirection,
                  "SequencePaddingValue": opts.SequencePaddingValue}
     out = gather(infer(net, seqs, pred_opts, "trainNetwork")[0])   # GPU data: GPU output
-    if tg["kind"] == "classification":
-        if tg["seq"]:
-            scores = np.concatenate([o.T for o in out], axis=0)
-            codes = np.concatenate(tg["codes"])
-        else:
-            scores, codes = out, tg["codes"]
-        weights = net.Layers[-1].ClassWeights
-        w = np.ones(scores.shape[1]) if isinstance(weights, str) else weights
-        p = np.maximum(scores[np.arange(len(codes)), codes], EPS_SINGLE)
-        loss = float(-(w[codes] * np.log(p)).mean())
-        return loss, 100.0 * float((scores.argmax(axis=1) == codes).mean())
-    if tg["seq"]:
-        pred = np.concatenate([o.T for o in out], axis=0)
-        true = np.concatenate([v.T for v in tg["values"]], axis=0)
-    else:
-        pred, true = out, tg["values"]
-    sq = ((pred - true) ** 2).sum()
-    return 0.5 * float(sq) / len(pred), float(np.sqrt(sq / len(pred)))
+    return np.concatenate([o.T for o in out], axis=0) if isinstance(out, list) else out
 
 
 # -- the loop ---------------------------------------------------------------------------
@@ -564,10 +567,7 @@ def trainNetwork(X, Y, layers, options, *, nargout=1, stream=None):
     report.begin(device)
 
     def validate():
-        if par is not None:
-            return par.validation(validation_metrics, SeriesNetwork(run.layers), val[0],
-                                  val[1], opts)
-        return validation_metrics(SeriesNetwork(run.layers), val[0], val[1], opts)
+        return validation_metrics(SeriesNetwork(run.layers), val[0], val[1], opts, par)
 
     stop_reason, epoch, iteration, best, last_val = run_engine(
         run, _schedule(opts, seqs, tg, xp, par), run.layers[-1].loss, report,

@@ -417,23 +417,6 @@ class Context:
         self._fail(f"worker {worker} of {self.nworkers} failed in iteration {iteration}: "
                    f"{text}{more}. Training stopped on every worker.", cause=cause)
 
-    def validation(self, metrics, net, seqs, tg, opts):
-        """(loss, metric) of the whole validation set: each rank scores a contiguous run of
-        whole prediction mini-batches, so that each is padded as in a single process."""
-        a, b = self._prediction_range(len(seqs), opts.MiniBatchSize)
-        total = np.zeros(3)
-        if b > a:
-            part = _target_part(tg, a, b)
-            loss, metric = metrics(net, seqs[a:b], part, opts)
-            weight = float(sum(s.shape[1] for s in seqs[a:b])) if tg["seq"] else float(b - a)
-            if tg["kind"] == "regression":
-                metric = metric * metric
-            total[:] = (loss * weight, metric * weight, weight)
-        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, total, op=self.MPI.SUM),
-                   "the validation allreduce")
-        loss, metric = total[0] / total[2], total[1] / total[2]
-        return loss, (metric ** 0.5 if tg["kind"] == "regression" else metric)
-
     def _prediction_range(self, n, mbs):
         """This rank's contiguous run of whole prediction mini-batches of ``n``."""
         blocks = -(-n // mbs)
@@ -443,8 +426,8 @@ class Context:
     def split_predictions(self, predict, seqs, mbs):
         """``predict(seqs)`` -> 2-D array of the whole validation set, on every rank:
         each rank predicts a contiguous run of whole mini-batches (padded as in one
-        process); the rows are gathered in order (trainnet's losses and metrics then see
-        every prediction, as in one process)."""
+        process); the rows are gathered in order, so that the validation loss and metrics
+        (trainNetwork's and trainnet's alike) see every prediction, as in one process."""
         a, b = self._prediction_range(len(seqs), mbs)
         mine, message, cause = [], None, None
         if b > a:
@@ -493,14 +476,6 @@ def extra_size(layers):
 
 def _batch_norms(layers):
     return [layer for layer in layers if isinstance(layer, BatchNormalizationLayer)]
-
-
-def _target_part(tg, a, b):
-    part = dict(tg)
-    for key in ("codes", "values"):
-        if key in tg:
-            part[key] = tg[key][a:b]
-    return part
 
 
 def quiet(opts):
