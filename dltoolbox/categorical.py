@@ -52,6 +52,14 @@ class Categorical:
         self.shape = shape or (self.codes.size, 1)
         self.ordinal = bool(ordinal)
 
+    @classmethod
+    def trusted(cls, codes, cats, shape, ordinal=False):
+        """A categorical of parts taken from valid categoricals (int64 codes into
+        ``cats``, unique names; a (rows, columns) shape): nothing is checked again."""
+        out = object.__new__(cls)
+        out.codes, out.categories, out.shape, out.ordinal = codes, cats, shape, ordinal
+        return out
+
     # -- array behaviour -------------------------------------------------------------
     def __len__(self):
         return self.codes.size

@@ -169,30 +169,52 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                         f"'{what}' must be a table with variables Layer, Parameter and Value "
                         f"(as net.{what} returns), got {describe(table)}.", "type")
         by_name = {layer.Name: i for i, layer in enumerate(self._graph.layers)}
-        layers = list(self._graph.layers)
-        copied = set()
+        changes = []
         for row in table:
             i = by_name.get(row["Layer"])
-            if i is None or row["Parameter"] not in names_of(layers[i]):
+            if i is None or row["Parameter"] not in names_of(self._graph.layers[i]):
                 raise_error("dlnetwork", f"Invalid{what}",
                             f"{what} row ({row['Layer']!r}, {row['Parameter']!r}) names no "
                             f"{what.lower()} parameter of this network.")
+            changes.append((i, row["Parameter"], row["Value"]))
+        object.__setattr__(self, "_graph", self._changed(changes, what == "Learnables"))
+
+    def _changed(self, changes, same_shape):
+        """The graph with (layer index, parameter name, value) set in copies of those
+        layers; values are stored as host single arrays (``same_shape``: a value must
+        have its parameter's size)."""
+        layers = list(self._graph.layers)
+        copied = set()
+        for i, name, value in changes:
             if i not in copied:
                 layers[i] = layers[i].copy()
                 copied.add(i)
-            value = row["Value"]
             if value is not None:
                 value = np.asarray(to_host(value), dtype=np.float32)
                 value = value.reshape(-1, 1) if value.ndim == 1 else value
-                old = getattr(layers[i], row["Parameter"])
-                if what == "Learnables" and old is not None and old.shape != value.shape:
+                old = getattr(layers[i], name)
+                if same_shape and old is not None and old.shape != value.shape:
                     raise_error("dlnetwork", "InvalidLearnables",
-                                f"Learnable '{row['Parameter']}' of layer '{row['Layer']}' "
-                                f"must be {size_text(old.shape)}, got "
-                                f"{size_text(value.shape)}.")
-            object.__setattr__(layers[i], row["Parameter"], value)
+                                f"Learnable '{name}' of layer '{layers[i].Name}' must be "
+                                f"{size_text(old.shape)}, got {size_text(value.shape)}.")
+            object.__setattr__(layers[i], name, value)
             layers[i].learnables_changed()
-        object.__setattr__(self, "_graph", self._graph.with_layers(layers))
+        return self._graph.with_layers(layers)
+
+    def learnable_rows(self):
+        """(layer, learnable name) for each row of ``Learnables``, in its order: what the
+        update functions walk without building the table."""
+        return [(layer, name) for layer in self._layer_list()
+                for name in layer.learnable_names()]
+
+    def with_learnables(self, values):
+        """A new network whose learnables, in the order of ``learnable_rows``, are
+        ``values`` (a value per row; the rows are this network's own, so only the sizes
+        are checked); this network is unchanged."""
+        index = {id(layer): i for i, layer in enumerate(self._graph.layers)}
+        changes = [(index[id(layer)], name, value)
+                   for (layer, name), value in zip(self.learnable_rows(), values)]
+        return self.with_graph(self._changed(changes, True), self.Initialized)
 
     def __setattr__(self, name, value):
         if name in ("State", "Learnables"):

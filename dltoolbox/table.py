@@ -38,6 +38,16 @@ class Table:
         object.__setattr__(self, "_columns", {n: list(c) for n, c in zip(names, columns)})
         object.__setattr__(self, "_kinds", dict(kinds or {}))
 
+    @classmethod
+    def of(cls, names, columns, kinds=None):
+        """A table of columns that the caller built and owns (lists of one height, names
+        as text): nothing is checked or copied."""
+        table = object.__new__(cls)
+        object.__setattr__(table, "_names", list(names))
+        object.__setattr__(table, "_columns", dict(zip(names, columns)))
+        object.__setattr__(table, "_kinds", dict(kinds or {}))
+        return table
+
     @property
     def VariableNames(self):  # noqa: N802 - MATLAB name
         return list(self._names)
@@ -74,7 +84,8 @@ class Table:
         return (self[i] for i in range(len(self)))
 
     def copy(self):
-        return Table(self._names, [list(self._columns[n]) for n in self._names], self._kinds)
+        return Table.of(self._names, [list(self._columns[n]) for n in self._names],
+                        self._kinds)
 
     def matlab_summary(self):
         return f"[{len(self)}{TIMES}{len(self._names)} table]"

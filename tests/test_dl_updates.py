@@ -133,3 +133,31 @@ def test_custom_adam_loop_matches_trainNetwork():
         for name in layer.learnable_names():
             np.testing.assert_allclose(got[(layer.Name, name)], getattr(layer, name),
                                        rtol=2e-4, atol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_update_kernels_give_the_numpy_rules_bits(monkeypatch, dtype):
+    """The one-pass numba kernels (dl/_update_numba.py) against the NumPy rules: the same
+    bits for each solver, and the caller's parameters and states left as they were."""
+    from dltoolbox.dl import updates
+
+    if updates.fused is None:
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(5)
+    p, g = (rng.standard_normal((40, 7)).astype(dtype) for _ in range(2))
+    m, v = rng.standard_normal((40, 7)).astype(dtype), rng.random((40, 7)).astype(dtype)
+    calls = [lambda: adamupdate(p, g, m, v, 3, 0.01, 0.8, 0.99, 1e-6),
+             lambda: adamupdate(p, g, None, None, 1),
+             lambda: sgdmupdate(p, g, m, 0.05, 0.7),
+             lambda: rmspropupdate(p, g, v, 0.02, 0.95, 1e-7)]
+    kept = [a.copy() for a in (p, g, m, v)]
+    for call in calls:
+        monkeypatch.setattr(updates, "FAST", True)
+        fast = call()
+        monkeypatch.setattr(updates, "FAST", False)
+        plain = call()
+        for a, b in zip(fast, plain):
+            assert a.dtype == dtype and a.shape == (40, 7)
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip((p, g, m, v), kept):
+            np.testing.assert_array_equal(a, b)

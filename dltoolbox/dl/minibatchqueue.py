@@ -36,6 +36,11 @@ class ArrayDatastore:
     def observation(self, i):
         return (self._items[i],)
 
+    def columns(self, ids):
+        """The observations ``ids`` (ints) as one list per output."""
+        items = self._items
+        return [[items[i] for i in ids]]
+
     @property
     def NumOutputs(self):  # noqa: N802 - MATLAB-like
         return 1
@@ -89,6 +94,9 @@ class CombinedDatastore(ArrayDatastore):
     def observation(self, i):
         return tuple(o for s in self._items for o in s.observation(i))
 
+    def columns(self, ids):
+        return [c for s in self._items for c in s.columns(ids)]
+
     @property
     def NumOutputs(self):  # noqa: N802
         return sum(s.NumOutputs for s in self._items)
@@ -128,6 +136,8 @@ _PAD = options_table(Option("PaddingValue", 0.0, _padding_value),
 
 def _sequence(x, k):
     """Sequence ``k`` of padsequences' X as a host array, its class kept."""
+    if type(x) is np.ndarray and x.ndim and x.dtype.kind in "biuf":
+        return x
     try:
         a = np.asarray(to_host(x._data if isinstance(x, dlarray) else x))
     except (TypeError, ValueError):
@@ -165,11 +175,13 @@ def padsequences(X, paddingDim, *args, nargout=1, **kwargs):
             len({s.shape[0] for s in seqs}) == 1:     # C-by-T sequences: the common case
         P = np.full((seqs[0].shape[0], n, len(seqs)), opts["PaddingValue"],
                     dtype=np.result_type(*seqs))
+        for k, s in enumerate(seqs):
+            P[:, :s.shape[1], k] = s[:, :n]
+        if nargout < 2:
+            return outputs([P], nargout, "padsequences")
         M = np.zeros(P.shape, dtype=bool)
         for k, s in enumerate(seqs):
-            m = min(s.shape[1], n)
-            P[:, :m, k] = s[:, :m]
-            M[:, :m, k] = True
+            M[:, :s.shape[1], k] = True
         return outputs([P, M], nargout, "padsequences")
     nd = max(max(s.ndim for s in seqs), d + 1)
     out_shape = list(seqs[0].shape) + [1] * (nd - seqs[0].ndim)
@@ -213,12 +225,15 @@ def onehotencode(A, featureDim, *args, **kwargs):
             raise as_called_from(err, "onehotencode") from None
     classes = A.categories if opts["ClassNames"] is None else \
         _class_names(opts["ClassNames"], "onehotencode", "ClassNames")
-    lookup = {c: i for i, c in enumerate(classes)}
-    try:
-        idx = np.array([lookup[A.categories[c]] for c in A.codes], dtype=np.int64)
-    except KeyError as err:
-        raise_error("onehotencode", "UnknownClass",
-                    f"The label {err.args[0]!r} is not one of ClassNames.")
+    if classes is A.categories:
+        idx = A.codes                   # the codes index the categories, in order
+    else:
+        lookup = {c: i for i, c in enumerate(classes)}
+        try:
+            idx = np.array([lookup[A.categories[c]] for c in A.codes], dtype=np.int64)
+        except KeyError as err:
+            raise_error("onehotencode", "UnknownClass",
+                        f"The label {err.args[0]!r} is not one of ClassNames.")
     shape = list(A.shape)
     d = check_positive_integer()(featureDim, "onehotencode", "featureDim") - 1
     shape += [1] * (d + 1 - len(shape))
@@ -308,7 +323,7 @@ def labels_row(labels):
     (1, 2)
     """
     if not isinstance(labels, (list, tuple)) or not labels or \
-            not all(isinstance(x, Categorical) for x in labels):
+            not all(type(x) is Categorical or isinstance(x, Categorical) for x in labels):
         raise_error("labels_row", "InvalidLabels",
                     f"Expected a non-empty list of categorical labels, got "
                     f"{describe(labels)}.", "type")
@@ -316,7 +331,7 @@ def labels_row(labels):
     if all(x.categories is first.categories or x.categories == first.categories
            for x in labels):   # the usual case (one datastore): codes as they are
         codes = np.concatenate([x.codes for x in labels])
-        return Categorical(codes, first.categories, (1, codes.size), first.ordinal)
+        return Categorical.trusted(codes, first.categories, (1, codes.size), first.ordinal)
     c = categorical([x.tolist()[0] for x in labels], first.categories)
     return Categorical(c.codes, c.categories, (1, len(labels)), c.ordinal)
 
@@ -427,10 +442,9 @@ class minibatchqueue:  # noqa: N801 - MATLAB name
                         "Unable to provide a mini-batch because end of data reached. Use "
                         "reset or shuffle to continue generating mini-batches from the data "
                         "set.")
-        ids = self._order[self._pos:self._pos + self.MiniBatchSize]
+        ids = self._order[self._pos:self._pos + self.MiniBatchSize].tolist()
         self._pos += len(ids)
-        obs = [self._ds.observation(int(i)) for i in ids]
-        columns = [list(c) for c in zip(*obs)]
+        columns = self._ds.columns(ids)
         fcn = _collate if self.MiniBatchFcn == "collate" else self.MiniBatchFcn
         out = fcn(*columns)
         out = out if isinstance(out, tuple) else (out,)

@@ -15,13 +15,41 @@ clipping (add them to the gradients yourself, as MATLAB's examples do with dlupd
 * rmsprop: s = rho s + (1-rho) g^2;  p = p - lr g / (sqrt(s) + eps)
 """
 
+import os
+
 import numpy as np
 
 from .._validate import describe
 from ..backend import get_xp
 from ..errors import raise_error
 from ..network import outputs
+from ..table import Table
 from .dlarray import _as_data, dlarray
+
+try:
+    if os.environ.get("DLTOOLBOX_KERNELS", "").lower() == "numpy":
+        raise ImportError("numba kernels disabled by DLTOOLBOX_KERNELS=numpy")
+    from . import _update_numba as fused
+except ImportError:
+    fused = None
+
+FAST = fused is not None   # one numba pass per learnable for NumPy arrays (tests switch it)
+
+
+def _fused(factor, *arrays):
+    """(the arrays made flat, new flat arrays for the parameter and each state) for a
+    numba kernel, or None where the NumPy rule runs: no numba, a per-element factor, or
+    arrays that are not contiguous NumPy arrays of one float dtype."""
+    if not FAST or (type(factor) is not float and np.ndim(factor)):
+        return None
+    dtype = arrays[0].dtype
+    if dtype != np.float32 and dtype != np.float64:
+        return None
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+            return None
+    n = arrays[0].size
+    return [a.reshape(-1) for a in arrays], [np.empty(n, dtype) for _ in arrays[1:]]
 
 
 def _is_table(x):
@@ -39,8 +67,13 @@ def _empty(x):
 
 
 def _data(x, func="dlupdate", name="X"):
-    return None if x is None else (x._data if isinstance(x, dlarray) else
-                                   _as_data(x, func, name))
+    if x is None:
+        return None
+    if type(x) is dlarray:
+        return x._data
+    if type(x) is np.ndarray and x.dtype.kind in "fb":
+        return x
+    return x._data if isinstance(x, dlarray) else _as_data(x, func, name)
 
 
 def _operands(func, p, g, *states):
@@ -57,7 +90,7 @@ def _operands(func, p, g, *states):
             raise_error(func, "SizeMismatch",
                         f"A '{name}' value has size {'×'.join(map(str, xd.shape)) or '1×1'}"
                         f" but its parameter {'×'.join(map(str, pd.shape)) or '1×1'}.")
-        out.append(xd.reshape(pd.shape))
+        out.append(xd if xd.shape == pd.shape else xd.reshape(pd.shape))
     return out
 
 
@@ -76,13 +109,6 @@ def _like(template, data):
     return data
 
 
-def _factor(net, layer_name, param):
-    for layer in net._graph.layers:
-        if layer.Name == layer_name:
-            return layer.factor("LearnRateFactor", param)
-    return 1.0
-
-
 def _rows(values, n, func, what):
     if _empty(values):
         return [None] * n
@@ -98,31 +124,34 @@ def _apply(func, params, grads, states, leaf, n_states):
     """Run ``leaf(p, g, states..., factor) -> (p', states'...)`` over the structure of
     ``params``; returns (new params, new states...) in that structure."""
     if _is_network(params) or _is_table(params):
-        table = params.Learnables if _is_network(params) else params
-        n = len(table)
+        if _is_network(params):
+            rows = params.learnable_rows()
+            if params._graph is None or any(getattr(layer, name) is None
+                                            for layer, name in rows):
+                raise_error(func, "UninitializedNetwork",
+                            "The network has learnables that are not set: call "
+                            "initialize(net) first.")
+            values = [getattr(layer, name) for layer, name in rows]
+            factors = [layer.factor("LearnRateFactor", name) for layer, name in rows]
+        else:
+            values, factors = params.Value, [1.0] * len(params)
+        n = len(values)
         g_rows = _rows(grads, n, func, "grad")
         s_rows = [_rows(s, n, func, "state") for s in states]
-        new_vals, new_states = [], [[] for _ in range(n_states)]
-        for i in range(n):
-            p = table.Value[i]
-            f = _factor(params, table.Layer[i], table.Parameter[i]) if _is_network(params) \
-                else 1.0
-            out = leaf(p, g_rows[i], *[s[i] for s in s_rows], f)
-            new_vals.append(out[0])
-            for k in range(n_states):
-                new_states[k].append(out[k + 1])
-        new_table = table.copy()
-        new_table.Value = new_vals
-        state_tables = []
-        for vals in new_states:
-            t = table.copy()
-            t.Value = vals
-            state_tables.append(t)
+        outs = [leaf(values[i], g_rows[i], *[s[i] for s in s_rows], factors[i])
+                for i in range(n)]
         if _is_network(params):
-            net = params.with_graph(params._graph, params.Initialized)
-            net.Learnables = new_table
-            return (net, *state_tables)
-        return (new_table, *state_tables)
+            names = [[layer.Name for layer, _ in rows], [name for _, name in rows]]
+            return (params.with_learnables([o[0] for o in outs]),
+                    *[Table.of(("Layer", "Parameter", "Value"),
+                               [*names, [o[k] for o in outs]], {"Value": "cell"})
+                      for k in range(1, n_states + 1)])
+        tables = []
+        for k in range(n_states + 1):
+            t = params.copy()
+            t.Value = [o[k] for o in outs]
+            tables.append(t)
+        return tuple(tables)
     if isinstance(params, dict):
         keys = list(params)
         outs = {k: _apply(func, params[k], _pick(func, "grad", grads, k),
@@ -181,6 +210,11 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
         xp = get_xp(pd)
         m = xp.zeros_like(pd) if m is None else m
         v = xp.zeros_like(pd) if v is None else v
+        flat = _fused(factor, pd, gd, m, v)
+        if flat is not None:
+            fused.adam(*flat[0], *flat[1], np.array([b1, 1 - b1, b2, 1 - b2, eps,
+                                                     lr * correction * factor], pd.dtype))
+            return [_like(p, a.reshape(pd.shape)) for a in flat[1]]
         m = b1 * m                      # new arrays: the caller's states stay as they were
         m += (1 - b1) * gd
         v = b2 * v
@@ -217,6 +251,10 @@ def sgdmupdate(net, grad, vel, learnRate=0.01, momentum=0.9, *, nargout=2):
         pd, gd, v = _operands(func, p, g, v)
         xp = get_xp(pd)
         v = xp.zeros_like(pd) if v is None else v
+        flat = _fused(factor, pd, gd, v)
+        if flat is not None:
+            fused.sgdm(*flat[0], *flat[1], np.array([mom, lr * factor], pd.dtype))
+            return [_like(p, a.reshape(pd.shape)) for a in flat[1]]
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         v = (mom * v - rate * gd).astype(pd.dtype, copy=False)
         return _like(p, (pd + v).astype(pd.dtype, copy=False)), _like(p, v)
@@ -243,6 +281,11 @@ def rmspropupdate(net, grad, averageSqGrad, learnRate=0.001, sqGradDecay=0.9, ep
         pd, gd, s = _operands(func, p, g, s)
         xp = get_xp(pd)
         s = xp.zeros_like(pd) if s is None else s
+        flat = _fused(factor, pd, gd, s)
+        if flat is not None:
+            fused.rmsprop(*flat[0], *flat[1], np.array([rho, 1 - rho, eps, lr * factor],
+                                                       pd.dtype))
+            return [_like(p, a.reshape(pd.shape)) for a in flat[1]]
         s = rho * s + (1 - rho) * gd * gd
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         new = pd - rate * gd / (xp.sqrt(s) + eps)
