@@ -232,3 +232,28 @@ _TR = rand(2, 4)
 def test_loss_gradients(name):
     fn, inputs, fmts = LOSSES[name]
     assert max(directional_errors(fn, inputs, fmts)) < TOL
+
+
+@pytest.mark.parametrize("norm", ["batch-size", "all-elements", "mask-included", "none"])
+def test_crossentropy_one_node_path_matches_the_general_path(norm):
+    """crossentropy's one-node form (single-label, no weights, no mask) against the
+    general node-per-operation path (reached here with weights of one): the same loss and
+    gradient bits, probabilities below eps included (soft targets: every rounding
+    shows)."""
+    y = R.uniform(0, 1, (4, 3, 5)).astype(np.float32)
+    y[0, 0, 0] = 0.0
+    y[1, 2, 3] = 1e-12
+    t = R.uniform(0, 1, (4, 3, 5)).astype(np.float32)
+
+    def run(extra):
+        def f(Y):
+            loss = dl.crossentropy(Y, t, "NormalizationFactor", norm, *extra)
+            return loss, dl.dlgradient(loss, Y)
+        loss, g = dl.dlfeval(f, dl.dlarray(y, "CBT"))
+        return dl.extractdata(loss), dl.extractdata(g)
+
+    one, general = run(()), run(("Weights", np.ones(4, np.float32)))
+    for a, b in zip(one, general):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(one[1]).all() and one[1][0, 0, 0] == 0.0

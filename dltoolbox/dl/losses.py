@@ -18,6 +18,7 @@ from .._validate import check_one_of, check_scalar
 from ..backend import get_xp
 from ..errors import raise_error
 from ..layers.classification import EPS_SINGLE
+from . import tape as _tape
 from .dlarray import _as_data, dlarray, reduce_sum
 
 _NORMS = ("batch-size", "all-elements", "mask-included", "none")
@@ -120,10 +121,11 @@ def _weights(opts, Y, fmt, func):
     return w
 
 
-def _normalize(total, Y, fmt, opts, mask, per_channel):
+def _count(Y, fmt, opts, mask, per_channel):
+    """What 'NormalizationFactor' divides the summed loss by (1 for 'none')."""
     norm = opts["NormalizationFactor"]
     if norm == "none":
-        return total
+        return 1
     if norm == "batch-size":
         n = _observations(Y, fmt)
     elif norm == "all-elements":
@@ -137,7 +139,12 @@ def _normalize(total, Y, fmt, opts, mask, per_channel):
             n = float(get_xp(mask).broadcast_to(mask, Y._data.shape).sum())
         if per_channel and "C" in fmt:
             n /= Y._data.shape[fmt.index("C")]
-    return total / max(n, 1)
+    return max(n, 1)
+
+
+def _normalize(total, Y, fmt, opts, mask, per_channel):
+    n = _count(Y, fmt, opts, mask, per_channel)
+    return total if opts["NormalizationFactor"] == "none" else total / n
 
 
 def _weighted_total(terms, Y, fmt, opts, func, per_channel):
@@ -179,6 +186,8 @@ def _crossentropy_call(func, Y, T, args, kwargs, multilabel=False):
 
 def _crossentropy(Y, t, fmt, opts, multi, func):
     """The cross-entropy of the formatted Y and targets t (Y's size and order)."""
+    if not multi and opts["Weights"] is None and opts["Mask"] is None:
+        return _exclusive(Y, t, _count(Y, fmt, opts, None, True))
     Yc = np.maximum(Y, EPS_SINGLE)
     if multi:
         Yc1 = np.maximum(1.0 - Y, EPS_SINGLE)
@@ -186,6 +195,24 @@ def _crossentropy(Y, t, fmt, opts, multi, func):
     else:
         terms = -(t * np.log(Yc))
     return _weighted_total(terms, Y, fmt, opts, func, not multi)
+
+
+def _exclusive(Y, t, n):
+    """-sum(t log max(Y, eps)) / n, the common case of a custom loop's loss, as one node:
+    the operations of the general path above in its order (so the same bits), without its
+    five nodes' bookkeeping."""
+    y = Y._data
+    xp = get_xp(y)
+    yc = xp.maximum(y, EPS_SINGLE)
+    total = -(t * xp.log(yc))
+    total = total.sum(axis=tuple(range(total.ndim)), keepdims=True) / n
+
+    def backward(g):
+        d = -(g / n) * t
+        d /= yc
+        return (d * (y >= EPS_SINGLE),)
+
+    return dlarray._wrap(total.reshape(()), "", _tape.record((Y._node,), backward))
 
 
 def _single_label(value, func, name):
