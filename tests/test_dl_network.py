@@ -189,3 +189,33 @@ def test_forward_without_state_leaves_no_statistics_behind():
     np.testing.assert_array_equal(state.Value[2], np.zeros((H, 1)))
     _, state = forward(net, dlarray(x, "TCB"), nargout=2)
     assert not np.allclose(state.Value[2], 0)
+
+
+@pytest.mark.parametrize("fmt", ["CBT", "CT"])
+def test_one_node_path_matches_the_per_layer_path(fmt):
+    """forward on a one-input, one-output network runs trainNetwork's executor as one
+    tape node; 'Outputs' naming the same last layer takes the per-layer path (a node per
+    layer). Both give the same outputs, states and gradients, bit for bit, and the input's
+    gradient reaches an input traced in either layout."""
+    net = _net(last=False)
+    x = R.standard_normal((C, B, T) if fmt == "CBT" else (C, T))
+    tgt = R.uniform(0, 1, (K, B, T) if fmt == "CBT" else (K, T))
+
+    def run(*extra):
+        def f(n, X):
+            Y, state = forward(n, X, *extra, nargout=2)
+            loss = crossentropy(Y, tgt)
+            return Y, state, dlgradient(loss, n.Learnables, X)
+        return dlfeval(f, net, dlarray(x, fmt))
+
+    one, per_layer = run(), run("Outputs", net.Layers[-1].Name)
+    assert dims(one[0]) == dims(per_layer[0]) == fmt
+    np.testing.assert_array_equal(extractdata(one[0]), extractdata(per_layer[0]))
+    for a, b in zip(one[1].Value, per_layer[1].Value):
+        np.testing.assert_array_equal(a, b)
+    (g1, gx1), (g2, gx2) = one[2], per_layer[2]
+    assert gx1.size() == gx2.size() == dlarray(x, fmt).size()
+    np.testing.assert_array_equal(extractdata(gx1), extractdata(gx2))
+    for a, b in zip(g1.Value, g2.Value):
+        assert np.abs(extractdata(a)).sum() > 0
+        np.testing.assert_array_equal(extractdata(a), extractdata(b))

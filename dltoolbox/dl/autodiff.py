@@ -16,6 +16,9 @@ _GRAD_OPTIONS = options_table(
 def _network_learnables(obj):
     """The raw learnable arrays of a network-like object (SeriesNetwork, dlnetwork, a
     layer list), or None for anything else."""
+    rows = getattr(obj, "learnable_rows", None)    # a dlnetwork: no LayerArray built
+    if rows is not None:
+        return [getattr(layer, n) for layer, n in rows() if getattr(layer, n) is not None]
     layers = getattr(obj, "Layers", None)
     if layers is None and isinstance(obj, (list, tuple)) and obj and \
             all(hasattr(x, "learnable_names") for x in obj):
@@ -96,6 +99,7 @@ def dlfeval(fun, *args, **kwargs):
         out = fun(*traced, **kwargs)
     finally:
         _tape._CURRENT[0] = saved
+        tape.by_id.clear()      # the leaves refer to the tape: no cycle left for gc
     return _untrace(out)
 
 

@@ -544,6 +544,8 @@ def _axes(X, dim, func):
     """0-based axes of the stored data for MATLAB dimension(s) ``dim`` (1-based int, list,
     a label such as 'T', or 'all')."""
     data, fmt = X._data, X._fmt
+    if type(dim) is str and dim == "all":
+        return tuple(range(data.ndim))
     if dim is None:   # MATLAB: the first non-singleton dimension
         s = X.size()
         first = next((i for i, n in enumerate(s) if n != 1), 0)
@@ -580,6 +582,8 @@ def reduce_sum(X, dim=None):
     X = _as_dl(X)
     axes = _axes(X, dim, "sum")
     out = X._data.sum(axis=axes, keepdims=True) if axes else X._data.copy()
+    if X._node is None:
+        return dlarray._wrap(out, X._fmt)
     shape, xp = X._data.shape, get_xp(X._data)
     return X._result(out, X._fmt, (X._node,),
                      lambda g: (xp.broadcast_to(g, shape).copy(),))

@@ -9,9 +9,12 @@ included), a SeriesNetwork, a layer array or a list of layers.
 
 from .._nameval import Option, options_table, parse_name_value
 from ..errors import raise_error
+from ..graph import Graph
+from ..layers._recurrent import RecurrentLayer
 from ..network import outputs
+from . import tape as _tape
 from .dlarray import _as_data, dlarray, stripdims
-from .layer_node import run_layer
+from .layer_node import from_layer, grad_to_layer, run_layer, to_layer
 
 _OPTIONS = options_table(Option("Outputs", None), Option("InputDataFormats", "auto"),
                          Option("OutputDataFormats", "auto"), Option("Acceleration", "auto"))
@@ -81,6 +84,15 @@ def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
                     f"{len(in_fmts)} formats.")
     Xs = [_as_input(x, f, func) for x, f in zip(Xs, in_fmts)]
     unformatted_out = opts["OutputDataFormats"] not in ("auto", None)
+    if len(Xs) == 1 and len(outs) == 1 and opts["Outputs"] is None and (
+            training or _tape.current() is None or
+            not any(isinstance(layer, RecurrentLayer) for layer in layers)):
+        y, final = _one_node(getattr(net, "_graph", None) or Graph.chain(layers), Xs[0],
+                             training, func)
+        ys = [stripdims(y) if unformatted_out else y]
+        if nargout > 1:
+            ys.append(_state(net, layers, final, collect_statistics(layers, training)))
+        return outputs(ys, nargout, func)
     values, final = {}, {}
     for i in order:
         layer = layers[i]
@@ -101,6 +113,36 @@ def run_network(net, X, training, func, nargout=1, args=(), kwargs=None):
     if nargout > len(ys):
         ys.append(_state(net, layers, final, statistics))
     return outputs(ys, nargout, func)
+
+
+def _one_node(graph, X, training, func):
+    """(Y, final states) of a one-input, one-output network run by the executor that
+    trainNetwork uses (graph.py), recorded as one tape node whose backward is the
+    executor's: the learnables are its parents, as they are of the layers' nodes in the
+    general path below (which 'Outputs', several inputs or outputs, and predict of a
+    recurrent network inside dlfeval take: there a recurrent layer keeps its backward
+    cache while other layers run for inference)."""
+    Xl, fmt = to_layer(X, func, ("CB", "CBT", "CT"))
+    ys, backs, final = graph.forward([Xl], training, None)
+    data, fmt_out = from_layer(ys[0], fmt)
+    tape = _tape.current()
+    if tape is None:
+        return dlarray._wrap(data, fmt_out), final
+    rows = [(i, name) for i, layer in enumerate(graph.layers)
+            for name in layer.learnable_names() if getattr(layer, name, None) is not None]
+    leaves = [tape.leaf_for(getattr(graph.layers[i], name)) for i, name in rows]
+    x_node = X._node
+
+    def backward(g):
+        d_inputs, grads = graph.backward(backs, [grad_to_layer(g, fmt_out, fmt)])
+        dx = d_inputs[0]
+        if x_node is None or dx is None:
+            dx = None
+        else:
+            dx = dx[:, 0, :].T if fmt == "CT" else from_layer(dx, fmt)[0]
+        return (dx, *[grads.get(i, {}).get(name) for i, name in rows])
+
+    return dlarray._wrap(data, fmt_out, _tape.record([x_node, *leaves], backward)), final
 
 
 def collect_statistics(layers, training):

@@ -13,8 +13,11 @@ is one node whose gradient is a :class:`Parts`, with one child node per output.
 calling only the backwards on a path to a requested ``x``.
 """
 
+from operator import attrgetter
+
 from ..errors import raise_error
 
+_SEQ = attrgetter("seq")
 _CURRENT = [None]     # the active tape (a list so that nested dlfeval can restore it)
 
 
@@ -105,23 +108,25 @@ def backpropagate(root, seed, targets):
             if p is not None and p not in seen:
                 seen.add(p)
                 stack.append(p)
-    order.sort(key=lambda n: n.seq)
+    order.sort(key=_SEQ)
     useful = set()
     for node in order:                  # parents come before children in seq order
-        if node in wanted or any(p in useful for p in node.parents if p is not None):
+        if node in wanted:
             useful.add(node)
+            continue
+        for p in node.parents:
+            if p in useful:             # (None never is)
+                useful.add(node)
+                break
     grads = {root: seed}
     for node in reversed(order):
-        if node not in useful or node.backward is None:
+        if node.backward is None or node not in useful:
             continue
-        g = grads.get(node)
+        g = grads.pop(node, None) if node not in wanted else grads.get(node)
         if g is None:
             continue
-        if node not in wanted:
-            del grads[node]
-        parent_grads = node.backward(g)
-        for p, pg in zip(node.parents, parent_grads):
-            if p is None or pg is None or p not in useful:
+        for p, pg in zip(node.parents, node.backward(g)):
+            if pg is None or p not in useful:
                 continue
             old = grads.get(p)
             grads[p] = pg if old is None else old + pg

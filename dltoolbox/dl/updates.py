@@ -37,19 +37,20 @@ FAST = fused is not None   # one numba pass per learnable for NumPy arrays (test
 
 
 def _fused(factor, *arrays):
-    """(the arrays made flat, new flat arrays for the parameter and each state) for a
-    numba kernel, or None where the NumPy rule runs: no numba, a per-element factor, or
-    arrays that are not contiguous NumPy arrays of one float dtype."""
-    if not FAST or (type(factor) is not float and np.ndim(factor)):
-        return None
-    dtype = arrays[0].dtype
+    """True when a numba kernel takes these operands: numba, a scalar learn rate factor,
+    and C-contiguous NumPy arrays of one float dtype and shape (else the NumPy rule
+    runs)."""
+    if not FAST or (type(factor) not in (float, int) and np.ndim(factor)):
+        return False
+    p = arrays[0]
+    dtype, shape = p.dtype, p.shape
     if dtype != np.float32 and dtype != np.float64:
-        return None
+        return False
     for a in arrays:
-        if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
-            return None
-    n = arrays[0].size
-    return [a.reshape(-1) for a in arrays], [np.empty(n, dtype) for _ in arrays[1:]]
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape or \
+                not a.flags.c_contiguous:
+            return False
+    return True
 
 
 def _is_table(x):
@@ -80,18 +81,23 @@ def _operands(func, p, g, *states):
     """The parameter's array, and the gradient's and each state's (None for an empty
     state) in the parameter's shape; another size is ``<func>:SizeMismatch``."""
     pd = _data(p, func, "parameters")
-    out = [pd]
-    for name, x in (("grad", g), *(("state", s) for s in states)):
-        if name == "state" and _empty(x):
-            out.append(None)
-            continue
-        xd = _data(x, func, name)
-        if xd.size != pd.size:
-            raise_error(func, "SizeMismatch",
-                        f"A '{name}' value has size {'×'.join(map(str, xd.shape)) or '1×1'}"
-                        f" but its parameter {'×'.join(map(str, pd.shape)) or '1×1'}.")
-        out.append(xd if xd.shape == pd.shape else xd.reshape(pd.shape))
+    if g is None:
+        raise_error(func, "MissingGradient", "No gradient for a parameter.")
+    out = [pd, _matched(func, "grad", g, pd)]
+    for x in states:
+        out.append(None if _empty(x) else _matched(func, "state", x, pd))
     return out
+
+
+def _matched(func, name, x, pd):
+    xd = _data(x, func, name)
+    if xd.shape == pd.shape:
+        return xd
+    if xd.size != pd.size:
+        raise_error(func, "SizeMismatch",
+                    f"A '{name}' value has size {'×'.join(map(str, xd.shape)) or '1×1'}"
+                    f" but its parameter {'×'.join(map(str, pd.shape)) or '1×1'}.")
+    return xd.reshape(pd.shape)
 
 
 def _pick(func, what, value, key):
@@ -210,11 +216,10 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
         xp = get_xp(pd)
         m = xp.zeros_like(pd) if m is None else m
         v = xp.zeros_like(pd) if v is None else v
-        flat = _fused(factor, pd, gd, m, v)
-        if flat is not None:
-            fused.adam(*flat[0], *flat[1], np.array([b1, 1 - b1, b2, 1 - b2, eps,
-                                                     lr * correction * factor], pd.dtype))
-            return [_like(p, a.reshape(pd.shape)) for a in flat[1]]
+        if _fused(factor, pd, gd, m, v):
+            return [_like(p, a) for a in fused.adam(
+                pd, gd, m, v, np.array([b1, 1 - b1, b2, 1 - b2, eps,
+                                        lr * correction * factor], pd.dtype))]
         m = b1 * m                      # new arrays: the caller's states stay as they were
         m += (1 - b1) * gd
         v = b2 * v
@@ -251,10 +256,9 @@ def sgdmupdate(net, grad, vel, learnRate=0.01, momentum=0.9, *, nargout=2):
         pd, gd, v = _operands(func, p, g, v)
         xp = get_xp(pd)
         v = xp.zeros_like(pd) if v is None else v
-        flat = _fused(factor, pd, gd, v)
-        if flat is not None:
-            fused.sgdm(*flat[0], *flat[1], np.array([mom, lr * factor], pd.dtype))
-            return [_like(p, a.reshape(pd.shape)) for a in flat[1]]
+        if _fused(factor, pd, gd, v):
+            return [_like(p, a) for a in fused.sgdm(pd, gd, v, np.array([mom, lr * factor],
+                                                                        pd.dtype))]
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         v = (mom * v - rate * gd).astype(pd.dtype, copy=False)
         return _like(p, (pd + v).astype(pd.dtype, copy=False)), _like(p, v)
@@ -281,11 +285,9 @@ def rmspropupdate(net, grad, averageSqGrad, learnRate=0.001, sqGradDecay=0.9, ep
         pd, gd, s = _operands(func, p, g, s)
         xp = get_xp(pd)
         s = xp.zeros_like(pd) if s is None else s
-        flat = _fused(factor, pd, gd, s)
-        if flat is not None:
-            fused.rmsprop(*flat[0], *flat[1], np.array([rho, 1 - rho, eps, lr * factor],
-                                                       pd.dtype))
-            return [_like(p, a.reshape(pd.shape)) for a in flat[1]]
+        if _fused(factor, pd, gd, s):
+            return [_like(p, a) for a in fused.rmsprop(
+                pd, gd, s, np.array([rho, 1 - rho, eps, lr * factor], pd.dtype))]
         s = rho * s + (1 - rho) * gd * gd
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         new = pd - rate * gd / (xp.sqrt(s) + eps)
@@ -311,6 +313,8 @@ def dlupdate(fun, net, *others, nargout=1):
 
 
 def _map(fun, first, others):
+    if type(first) is dlarray:              # the leaves first: most calls are leaves
+        return fun(first, *others)
     if _is_network(first) or _is_table(first):
         table = first.Learnables if _is_network(first) else first
         rows = [_rows(o, len(table), "dlupdate", "input") for o in others]
