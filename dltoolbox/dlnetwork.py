@@ -157,8 +157,8 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     def _table(self, names_of, zeros=False):
         rows = [(layer.Name, name, _zero_state(layer, name) if zeros else getattr(layer, name))
                 for layer in self._layer_list() for name in names_of(layer)]
-        return Table(_STATE_COLUMNS, list(zip(*rows)) if rows else [[], [], []],
-                     kinds={"Value": "cell"})
+        return Table.of(_STATE_COLUMNS, [list(c) for c in zip(*rows)] if rows else
+                        [[], [], []], {"Value": "cell"})
 
     def _assign(self, table, what, names_of):
         if self._graph is None:
@@ -475,8 +475,8 @@ def state_table(graph, final, statistics=None):
             if name not in names:
                 rows.append((layer.Name, name, statistics.get(i, {}).get(
                     name, getattr(layer, name))))
-    return Table(_STATE_COLUMNS, list(zip(*rows)) if rows else [[], [], []],
-                 kinds={"Value": "cell"})
+    return Table.of(_STATE_COLUMNS, [list(c) for c in zip(*rows)] if rows else [[], [], []],
+                    {"Value": "cell"})
 
 
 def predict_dl(net, X, *args, nargout=1, **kwargs):

@@ -161,3 +161,33 @@ def test_numba_update_kernels_give_the_numpy_rules_bits(monkeypatch, dtype):
             np.testing.assert_array_equal(a, b)
         for a, b in zip((p, g, m, v), kept):
             np.testing.assert_array_equal(a, b)
+
+
+def test_numba_network_updates_match_the_numpy_rules(monkeypatch):
+    """A dlnetwork's learnables go through the kernels all at once (updates._bulk) with
+    tables of states from the previous call; the NumPy rules give the same networks and
+    states, bit for bit, and the learn rate factors apply in both."""
+    from dltoolbox.dl import updates
+
+    if updates.fused is None:
+        pytest.skip("numba is not installed")
+    net = dlnetwork([sequenceInputLayer(3), lstmLayer(4, InputWeightsLearnRateFactor=0.5),
+                     fullyConnectedLayer(2, BiasLearnRateFactor=3)])
+    rng = np.random.default_rng(2)
+    grads = net.Learnables.copy()
+    grads.Value = [dlarray(rng.standard_normal(v.shape).astype(np.float32))
+                   for v in net.Learnables.Value]
+    runs = {}
+    for fast in (True, False):
+        monkeypatch.setattr(updates, "FAST", fast)
+        new, m, v = adamupdate(net, grads, None, None, 1)
+        new, m, v = adamupdate(new, grads, m, v, 2, 0.01)
+        n2, vel = sgdmupdate(new, grads, None, 0.1)
+        n3, s = rmspropupdate(n2, grads, None)
+        runs[fast] = [*new.Learnables.Value, *m.Value, *v.Value, *n2.Learnables.Value,
+                      *vel.Value, *n3.Learnables.Value, *s.Value]
+    assert len(runs[True]) == 7 * 5
+    for a, b in zip(runs[True], runs[False]):
+        np.testing.assert_array_equal(a, b)
+    moved = [np.abs(a - b).max() for a, b in zip(runs[True][:5], net.Learnables.Value)]
+    assert min(moved) > 0

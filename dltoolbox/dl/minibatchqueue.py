@@ -59,8 +59,9 @@ def arrayDatastore(A, *args, **kwargs):  # noqa: N802 - MATLAB name
     2
     """
     opts = parse_name_value("arrayDatastore", args, kwargs, _ADS)
-    if isinstance(A, Categorical):
-        items = [A[i] for i in range(len(A))]
+    if isinstance(A, Categorical):     # scalars sharing one category list
+        items = [Categorical.trusted(A.codes[i:i + 1], A.categories, (1, 1), A.ordinal)
+                 for i in range(len(A))]
     elif isinstance(A, (list, tuple)):
         items = list(A)
     else:
@@ -245,6 +246,8 @@ def onehotencode(A, featureDim, *args, **kwargs):
                  else np.float64)
     out = eye[idx]                                  # numel-by-K
     others = shape[:d] + shape[d + 1:]
+    if len(others) == 1:                            # labels in a row or a column
+        return out.T if d == 0 else out
     out = out.reshape(others + [len(classes)], order="F")
     return np.moveaxis(out, -1, d)
 

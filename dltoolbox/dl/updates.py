@@ -53,6 +53,37 @@ def _fused(factor, *arrays):
     return True
 
 
+def _bulk(step, values, g_rows, s_rows, factors):
+    """``step(p, g, *states, factor)`` (a numba kernel call) for every learnable of a
+    network or table, when each operand is a C-contiguous NumPy array (or a dlarray of
+    one) of its parameter's dtype and shape, an empty state meaning zeros, and each
+    factor a scalar: the usual case, without each learnable's trip through ``leaf``. None
+    when any is not (then ``leaf`` runs, with its checks and named errors)."""
+    if not FAST:
+        return None
+    calls = []
+    for i, p in enumerate(values):
+        p = p._data if type(p) is dlarray else p
+        f = factors[i]
+        if type(p) is not np.ndarray or type(f) not in (float, int) or \
+                (p.dtype != np.float32 and p.dtype != np.float64) or \
+                not p.flags.c_contiguous:
+            return None
+        ops = [p]
+        for k, x in enumerate((g_rows[i], *[s[i] for s in s_rows])):
+            if k and _empty(x):
+                ops.append(np.zeros_like(p))
+                continue
+            x = x._data if type(x) is dlarray else x
+            if type(x) is not np.ndarray or x.dtype != p.dtype or x.shape != p.shape or \
+                    not x.flags.c_contiguous:
+                return None
+            ops.append(x)
+        calls.append(ops)
+    return [[_like(v, a) for a in step(*ops, f)]
+            for v, ops, f in zip(values, calls, factors)]
+
+
 def _is_table(x):
     return "Value" in (getattr(x, "VariableNames", None) or ())
 
@@ -126,9 +157,10 @@ def _rows(values, n, func, what):
     return list(values)
 
 
-def _apply(func, params, grads, states, leaf, n_states):
+def _apply(func, params, grads, states, leaf, n_states, step=None):
     """Run ``leaf(p, g, states..., factor) -> (p', states'...)`` over the structure of
-    ``params``; returns (new params, new states...) in that structure."""
+    ``params`` (a network's or table's learnables all at once through ``step`` where
+    :func:`_bulk` can); returns (new params, new states...) in that structure."""
     if _is_network(params) or _is_table(params):
         if _is_network(params):
             rows = params.learnable_rows()
@@ -144,8 +176,10 @@ def _apply(func, params, grads, states, leaf, n_states):
         n = len(values)
         g_rows = _rows(grads, n, func, "grad")
         s_rows = [_rows(s, n, func, "state") for s in states]
-        outs = [leaf(values[i], g_rows[i], *[s[i] for s in s_rows], factors[i])
-                for i in range(n)]
+        outs = None if step is None else _bulk(step, values, g_rows, s_rows, factors)
+        if outs is None:
+            outs = [leaf(values[i], g_rows[i], *[s[i] for s in s_rows], factors[i])
+                    for i in range(n)]
         if _is_network(params):
             names = [[layer.Name for layer, _ in rows], [name for _, name in rows]]
             return (params.with_learnables([o[0] for o in outs]),
@@ -209,7 +243,13 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
     b2 = _check_scalar(func, "SquaredGradientDecayFactor", sqGradDecay, 0, 1, hi_open=True)
     eps = _check_scalar(func, "Epsilon", epsilon, 0, lo_open=True)
     t = int(iteration)
-    correction = np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    # a Python float, as every constant here: NumPy then computes in the arrays' precision
+    # (MATLAB: a double scalar times a single array is single arithmetic)
+    correction = float(np.sqrt(1 - b2 ** t) / (1 - b1 ** t))
+
+    def step(p, g, m, v, factor):
+        return fused.adam(p, g, m, v, np.array([b1, 1 - b1, b2, 1 - b2, eps,
+                                                lr * correction * factor], p.dtype))
 
     def leaf(p, g, m, v, factor):
         pd, gd, m, v = _operands(func, p, g, m, v)
@@ -217,9 +257,7 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
         m = xp.zeros_like(pd) if m is None else m
         v = xp.zeros_like(pd) if v is None else v
         if _fused(factor, pd, gd, m, v):
-            return [_like(p, a) for a in fused.adam(
-                pd, gd, m, v, np.array([b1, 1 - b1, b2, 1 - b2, eps,
-                                        lr * correction * factor], pd.dtype))]
+            return [_like(p, a) for a in step(pd, gd, m, v, factor)]
         m = b1 * m                      # new arrays: the caller's states stay as they were
         m += (1 - b1) * gd
         v = b2 * v
@@ -228,15 +266,15 @@ def adamupdate(net, grad, averageGrad, averageSqGrad, iteration, learnRate=0.001
         v += tmp
         xp.sqrt(v, out=tmp)
         tmp += eps
-        step = xp.divide(m, tmp, out=tmp)
-        step *= lr * correction * (1.0 if np.ndim(factor) else factor)
+        delta = xp.divide(m, tmp, out=tmp)
+        delta *= lr * correction * (1.0 if np.ndim(factor) else factor)
         if np.ndim(factor):
-            step *= xp.asarray(factor, dtype=pd.dtype)
-        new = (pd - step).astype(pd.dtype, copy=False)
+            delta *= xp.asarray(factor, dtype=pd.dtype)
+        new = (pd - delta).astype(pd.dtype, copy=False)
         return _like(p, new), _like(p, m.astype(pd.dtype, copy=False)), \
             _like(p, v.astype(pd.dtype, copy=False))
 
-    out = _apply(func, net, grad, [averageGrad, averageSqGrad], leaf, 2)
+    out = _apply(func, net, grad, [averageGrad, averageSqGrad], leaf, 2, step)
     return outputs(list(out), nargout, func)
 
 
@@ -252,18 +290,20 @@ def sgdmupdate(net, grad, vel, learnRate=0.01, momentum=0.9, *, nargout=2):
     lr = _check_scalar(func, "LearnRate", learnRate, 0)
     mom = _check_scalar(func, "Momentum", momentum, 0, 1)
 
+    def step(p, g, v, factor):
+        return fused.sgdm(p, g, v, np.array([mom, lr * factor], p.dtype))
+
     def leaf(p, g, v, factor):
         pd, gd, v = _operands(func, p, g, v)
         xp = get_xp(pd)
         v = xp.zeros_like(pd) if v is None else v
         if _fused(factor, pd, gd, v):
-            return [_like(p, a) for a in fused.sgdm(pd, gd, v, np.array([mom, lr * factor],
-                                                                        pd.dtype))]
+            return [_like(p, a) for a in step(pd, gd, v, factor)]
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         v = (mom * v - rate * gd).astype(pd.dtype, copy=False)
         return _like(p, (pd + v).astype(pd.dtype, copy=False)), _like(p, v)
 
-    out = _apply(func, net, grad, [vel], leaf, 1)
+    out = _apply(func, net, grad, [vel], leaf, 1, step)
     return outputs(list(out), nargout, func)
 
 
@@ -281,20 +321,22 @@ def rmspropupdate(net, grad, averageSqGrad, learnRate=0.001, sqGradDecay=0.9, ep
     rho = _check_scalar(func, "SquaredGradientDecayFactor", sqGradDecay, 0, 1, hi_open=True)
     eps = _check_scalar(func, "Epsilon", epsilon, 0, lo_open=True)
 
+    def step(p, g, s, factor):
+        return fused.rmsprop(p, g, s, np.array([rho, 1 - rho, eps, lr * factor], p.dtype))
+
     def leaf(p, g, s, factor):
         pd, gd, s = _operands(func, p, g, s)
         xp = get_xp(pd)
         s = xp.zeros_like(pd) if s is None else s
         if _fused(factor, pd, gd, s):
-            return [_like(p, a) for a in fused.rmsprop(
-                pd, gd, s, np.array([rho, 1 - rho, eps, lr * factor], pd.dtype))]
+            return [_like(p, a) for a in step(pd, gd, s, factor)]
         s = rho * s + (1 - rho) * gd * gd
         rate = lr * (xp.asarray(factor, dtype=pd.dtype) if np.ndim(factor) else factor)
         new = pd - rate * gd / (xp.sqrt(s) + eps)
         return _like(p, new.astype(pd.dtype, copy=False)), _like(p, s.astype(pd.dtype,
                                                                              copy=False))
 
-    out = _apply(func, net, grad, [averageSqGrad], leaf, 1)
+    out = _apply(func, net, grad, [averageSqGrad], leaf, 1, step)
     return outputs(list(out), nargout, func)
 
 
