@@ -4,13 +4,21 @@ gruLayer, fullyConnectedLayer(9), softmax; Adam, gradient threshold 1, MiniBatch
 sequences sorted by length, no shuffling), float32 on the CPU.
 
 trainNetwork's time per iteration is the gap between two of its OutputFcn calls (its
-set-up is not counted); inside each call one custom-loop iteration runs on the same
-mini-batch, so every pair is timed at the same moment. The custom loop's iteration is
-next(mbq) + dlfeval(modelLoss) (forward, crossentropy, dlgradient) + L2 + dlupdate
-(gradient clipping) + adamupdate. Medians, the median of the pairs' ratios and minima
-are reported.
+set-up is not counted). The custom loop's iteration is next(mbq) + dlfeval(modelLoss)
+(forward, crossentropy, dlgradient) + L2 + dlupdate (gradient clipping) + adamupdate.
+Two ways to pair them, both on the same mini-batches (this VM's speed drifts by up to 2x
+over seconds, so unpaired figures mean little):
 
-Run:  python benchmarks/custom_loop_bench.py [--repeats N] [--layer lstm|gru]
+* by epoch (the default): one trainNetwork epoch, then one custom-loop epoch, in turn;
+  iteration k of one is paired with iteration k of the other. Each loop runs by itself,
+  as a user runs it.
+* ``--interleaved``: inside each trainNetwork OutputFcn call one custom-loop iteration runs
+  on the same mini-batch: every pair is timed at the same moment, but each loop's
+  iteration starts with the caches the other left.
+
+Medians, the median of the pairs' ratios and minima are reported.
+
+Run:  python benchmarks/custom_loop_bench.py [--repeats N] [--layer lstm|gru] [--interleaved]
 """
 
 import os
@@ -102,6 +110,35 @@ def custom_loop_times(X, Y, kind, iterations):
     return times
 
 
+def by_epoch(X, Y, kind, epochs):
+    """trainNetwork and the custom loop an epoch each, in turn, ``epochs`` times. Returns
+    (trainNetwork times, custom-loop times), pair k on the same mini-batch."""
+    net = dlnetwork(layers(kind))
+    mbq = minibatchqueue(combine(arrayDatastore(X, OutputType="same"), arrayDatastore(Y)), 2,
+                         MiniBatchSize=27, MiniBatchFcn=preprocessMiniBatch,
+                         MiniBatchFormat=["CTB", "CB"], OutputEnvironment="cpu")
+    m = v = None
+    it = 0
+    gaps, customs = [], []
+    for _ in range(epochs):
+        tn = train_network_times(X, Y, kind, 1)     # gap k: iteration k + 2
+        reset(mbq)
+        times = []
+        while hasdata(mbq):
+            it += 1
+            t0 = time.perf_counter()
+            Xb, Tb = next(mbq)
+            loss, grads, _ = dlfeval(modelLoss, net, Xb, Tb)
+            grads.Value = [g + 1e-4 * w if p != "Bias" else g for g, w, p in
+                           zip(grads.Value, net.Learnables.Value, grads.Parameter)]
+            grads = dlupdate(lambda g: thresholdL2Norm(g, 1), grads)
+            net, m, v = adamupdate(net, grads, m, v, it, 0.001)
+            times.append(time.perf_counter() - t0)
+        gaps += tn
+        customs += times[1:len(tn) + 1]
+    return gaps, customs
+
+
 def paired(X, Y, kind, epochs):
     """trainNetwork with an OutputFcn that runs one custom-loop iteration right after each
     trainNetwork iteration: both see the same moment of this machine. Returns
@@ -146,13 +183,14 @@ def paired(X, Y, kind, epochs):
     return gaps, customs[1:len(gaps) + 1]
 
 
-def main(repeats=5, kind="lstm", epochs=2):
+def main(repeats=5, kind="lstm", epochs=2, interleaved=False):
     X, Y = japaneseVowelsTrainData(nargout=2)
     X, Y = sorted_by_length(X, Y)
-    paired(X, Y, kind, 1)                      # warm up (kernels, caches)
+    run = paired if interleaved else by_epoch
+    run(X, Y, kind, 1)                         # warm up (kernels, caches)
     tn, cl = [], []
     for r in range(repeats):
-        t, c = paired(X, Y, kind, epochs)
+        t, c = run(X, Y, kind, epochs)
         tn += t
         cl += c
         print(f"repeat {r + 1}: median trainNetwork {1e3 * statistics.median(t):.1f} "
@@ -162,10 +200,11 @@ def main(repeats=5, kind="lstm", epochs=2):
     ratios = [b / a for a, b in zip(tn, cl)]
     med = statistics.median(cl) / statistics.median(tn)
     best = min(cl) / min(tn)
-    print(f"\n{kind}, {len(tn)} pairs: median trainNetwork {1e3 * statistics.median(tn):.1f} "
-          f"ms, custom loop {1e3 * statistics.median(cl):.1f} ms: ratio of medians {med:.2f}, "
-          f"median of the pairs' ratios {statistics.median(ratios):.2f}; minima "
-          f"{1e3 * min(tn):.1f} / {1e3 * min(cl):.1f} ms: ratio {best:.2f}")
+    print(f"\n{kind}, {'interleaved' if interleaved else 'by epoch'}, {len(tn)} pairs: median "
+          f"trainNetwork {1e3 * statistics.median(tn):.1f} ms, custom loop "
+          f"{1e3 * statistics.median(cl):.1f} ms: ratio of medians {med:.2f}, median of the "
+          f"pairs' ratios {statistics.median(ratios):.2f}; minima {1e3 * min(tn):.1f} / "
+          f"{1e3 * min(cl):.1f} ms: ratio {best:.2f}")
     return med, best
 
 
@@ -173,5 +212,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--layer", choices=["lstm", "gru"], default="lstm")
+    parser.add_argument("--interleaved", action="store_true")
     a = parser.parse_args()
-    main(a.repeats, a.layer)
+    main(a.repeats, a.layer, interleaved=a.interleaved)
