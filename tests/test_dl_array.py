@@ -198,3 +198,24 @@ def test_indexcrossentropy_errors():
         "dltoolbox:indexcrossentropy:DuplicateWeights"
     assert ident(lambda: dl.indexcrossentropy(dlarray(np.ones((2, 3)), "BT"), good)) == \
         "dltoolbox:indexcrossentropy:InvalidDataFormat"
+
+
+def test_untraced_operators_match_the_traced_path():
+    """Untraced arithmetic and comparisons with a Python number, a same-sized array or
+    dlarray run the array operation directly (dlarray._binary); inside dlfeval the same
+    expressions go through apply_ufunc. Same values, dtypes and formats."""
+    rng = np.random.default_rng(9)
+    a = rng.uniform(0.5, 2, (3, 4)).astype(np.float32)
+    b = rng.uniform(0.5, 2, (3, 4)).astype(np.float32)
+    exprs = [lambda x, y: x + y, lambda x, y: y - x, lambda x, y: x * 2.5,
+             lambda x, y: 3 / x, lambda x, y: x / y, lambda x, y: y * x, lambda x, y: 1 - x,
+             lambda x, y: x > y, lambda x, y: x <= 1.0, lambda x, y: x == y,
+             lambda x, y: x != 2, lambda x, y: np.sqrt(x), lambda x, y: x + b,
+             lambda x, y: b - x]
+    for make_y in (lambda: dlarray(b, "CB"), lambda: dlarray(b)):
+        for f in exprs:
+            plain = f(dlarray(a, "CB"), make_y())
+            traced = dlfeval(lambda x: f(x, make_y()), dlarray(a, "CB"))
+            assert isinstance(plain, dlarray) and dims(plain) == dims(traced)
+            assert extractdata(plain).dtype == extractdata(traced).dtype
+            np.testing.assert_array_equal(extractdata(plain), extractdata(traced))

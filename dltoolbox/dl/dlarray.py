@@ -72,6 +72,54 @@ def _as_data(A, func="dlarray", name="X"):
     return data
 
 
+_TRACED = object()     # _plain_operand's answer when the general path must run
+
+
+def _plain_operand(x, o):
+    """The raw operand for ``x <op> o`` when nothing is traced and no expansion is due (o
+    a Python number, or an array or dlarray of x's shape on x's device); else _TRACED."""
+    if x._node is not None:
+        return _TRACED
+    t = type(o)
+    if t is float or t is int:
+        return o
+    if t is dlarray:
+        return o._data if o._node is None and o._data.shape == x._data.shape and \
+            type(o._data) is type(x._data) else _TRACED
+    if t is np.ndarray and type(x._data) is np.ndarray and o.shape == x._data.shape:
+        return o
+    return _TRACED
+
+
+def _fmt_of(a, b):
+    """The format of an elementwise result: the first operand's that has one."""
+    fa = a._fmt if type(a) is dlarray else ""
+    return fa or (b._fmt if type(b) is dlarray else "")
+
+
+def _plain_result(out, fmt):
+    return dlarray._wrap(out, fmt if not fmt or out.ndim == len(fmt) else "")
+
+
+def _binary(op, ufunc, reflected=False):
+    """A dlarray operator method: ``op`` on the arrays when nothing is traced and no
+    expansion is due, else ``ufunc`` through :func:`apply_ufunc` (``reflected``: the
+    dlarray is the right operand)."""
+    if reflected:
+        def method(self, o):
+            d = _plain_operand(self, o)
+            if d is not _TRACED:
+                return _plain_result(op(d, self._data), _fmt_of(o, self))
+            return apply_ufunc(ufunc, o, self)
+    else:
+        def method(self, o):
+            d = _plain_operand(self, o)
+            if d is not _TRACED:
+                return _plain_result(op(self._data, d), _fmt_of(self, o))
+            return apply_ufunc(ufunc, self, o)
+    return method
+
+
 class dlarray:  # noqa: N801 - MATLAB name
     """Deep learning array (MATLAB ``dlarray``): data, an optional format, a trace.
 
@@ -192,53 +240,14 @@ class dlarray:  # noqa: N801 - MATLAB name
             return _plain_result(ufunc(self._data), self._fmt)
         return apply_ufunc(ufunc, *inputs)
 
-    def __add__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.add(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.add, self, o)
-
-    def __radd__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.add(d, self._data), _fmt_of(o, self))
-        return apply_ufunc(np.add, o, self)
-
-    def __sub__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.sub(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.subtract, self, o)
-
-    def __rsub__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.sub(d, self._data), _fmt_of(o, self))
-        return apply_ufunc(np.subtract, o, self)
-
-    def __mul__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.mul(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.multiply, self, o)
-
-    def __rmul__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.mul(d, self._data), _fmt_of(o, self))
-        return apply_ufunc(np.multiply, o, self)
-
-    def __truediv__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.truediv(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.divide, self, o)
-
-    def __rtruediv__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.truediv(d, self._data), _fmt_of(o, self))
-        return apply_ufunc(np.divide, o, self)
+    __add__ = _binary(operator.add, np.add)
+    __radd__ = _binary(operator.add, np.add, reflected=True)
+    __sub__ = _binary(operator.sub, np.subtract)
+    __rsub__ = _binary(operator.sub, np.subtract, reflected=True)
+    __mul__ = _binary(operator.mul, np.multiply)
+    __rmul__ = _binary(operator.mul, np.multiply, reflected=True)
+    __truediv__ = _binary(operator.truediv, np.divide)
+    __rtruediv__ = _binary(operator.truediv, np.divide, reflected=True)
 
     def __pow__(self, o):
         return apply_ufunc(np.power, self, o)
@@ -255,41 +264,12 @@ class dlarray:  # noqa: N801 - MATLAB name
     def __abs__(self):
         return apply_ufunc(np.absolute, self)
 
-    def __lt__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.lt(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.less, self, o)
-
-    def __le__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.le(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.less_equal, self, o)
-
-    def __gt__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.gt(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.greater, self, o)
-
-    def __ge__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.ge(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.greater_equal, self, o)
-
-    def __eq__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.eq(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.equal, self, o)
-
-    def __ne__(self, o):
-        d = _plain_operand(self, o)
-        if d is not _TRACED:
-            return _plain_result(operator.ne(self._data, d), _fmt_of(self, o))
-        return apply_ufunc(np.not_equal, self, o)
+    __lt__ = _binary(operator.lt, np.less)
+    __le__ = _binary(operator.le, np.less_equal)
+    __gt__ = _binary(operator.gt, np.greater)
+    __ge__ = _binary(operator.ge, np.greater_equal)
+    __eq__ = _binary(operator.eq, np.equal)
+    __ne__ = _binary(operator.ne, np.not_equal)
 
     __hash__ = object.__hash__
 
@@ -351,35 +331,6 @@ class dlarray:  # noqa: N801 - MATLAB name
 
     def reshape(self, *shape):
         return reshape(self, *shape)
-
-
-_TRACED = object()     # _plain_operand's answer when the general path must run
-
-
-def _plain_operand(x, o):
-    """The raw operand for ``x <op> o`` when nothing is traced and no expansion is due (o
-    a Python number, or an array or dlarray of x's shape on x's device); else _TRACED."""
-    if x._node is not None:
-        return _TRACED
-    t = type(o)
-    if t is float or t is int:
-        return o
-    if t is dlarray:
-        return o._data if o._node is None and o._data.shape == x._data.shape and \
-            type(o._data) is type(x._data) else _TRACED
-    if t is np.ndarray and type(x._data) is np.ndarray and o.shape == x._data.shape:
-        return o
-    return _TRACED
-
-
-def _fmt_of(a, b):
-    """The format of an elementwise result: the first operand's that has one."""
-    fa = a._fmt if type(a) is dlarray else ""
-    return fa or (b._fmt if type(b) is dlarray else "")
-
-
-def _plain_result(out, fmt):
-    return dlarray._wrap(out, fmt if not fmt or out.ndim == len(fmt) else "")
 
 
 def _not_scalar(what):
