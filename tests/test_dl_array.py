@@ -215,7 +215,7 @@ def test_untraced_operators_match_the_traced_path():
     for make_y in (lambda: dlarray(b, "CB"), lambda: dlarray(b)):
         for f in exprs:
             plain = f(dlarray(a, "CB"), make_y())
-            traced = dlfeval(lambda x: f(x, make_y()), dlarray(a, "CB"))
+            traced = dlfeval(lambda x, f=f, make_y=make_y: f(x, make_y()), dlarray(a, "CB"))
             assert isinstance(plain, dlarray) and dims(plain) == dims(traced)
             assert extractdata(plain).dtype == extractdata(traced).dtype
             np.testing.assert_array_equal(extractdata(plain), extractdata(traced))
