@@ -47,6 +47,23 @@ def _check_format(fmt, ndim, func="dlarray"):
     return fmt
 
 
+_LAYOUTS = {}     # (format, ndim) -> _layout's answer, for the formats seen so far
+
+
+def _layout(fmt, ndim):
+    """(the checked format, the permutation to the order S, C, B, T, U or None when it is
+    already in that order, the stored format) of labels ``fmt`` for ``ndim`` dimensions."""
+    hit = _LAYOUTS.get((fmt, ndim))
+    if hit is None:
+        checked = _check_format(fmt, ndim)
+        perm = sorted(range(len(checked)), key=lambda i: _RANK[checked[i]])
+        hit = (checked, None if perm == list(range(len(checked))) else tuple(perm),
+               "".join(checked[i] for i in perm))
+        if len(_LAYOUTS) < 512:
+            _LAYOUTS[(fmt, ndim)] = hit
+    return hit
+
+
 def _as_data(A, func="dlarray", name="X"):
     """The array of a dlarray, or numeric data as an array (integers as single); anything
     else is ``dltoolbox:<func>:InvalidData`` naming the argument ``name``."""
@@ -151,15 +168,15 @@ class dlarray:  # noqa: N801 - MATLAB name
             ndim = data.ndim
             while ndim > 0 and data.shape[ndim - 1] == 1 and ndim > len(fmt):
                 ndim -= 1
-            fmt = _check_format(fmt, ndim)
-            data = data.reshape(data.shape[:ndim] + (1,) * (len(fmt) - ndim))
-            perm = sorted(range(len(fmt)), key=lambda i: _RANK[fmt[i]])
-            if perm != list(range(len(fmt))):
+            fmt, perm, stored = _layout(fmt, ndim)
+            if data.ndim != len(fmt):
+                data = data.reshape(data.shape[:ndim] + (1,) * (len(fmt) - ndim))
+            if perm is not None:
                 data = data.transpose(perm)
                 if node is not None:
                     inv = np.argsort(perm)
                     node = _tape.record((node,), lambda g: (g.transpose(inv),))
-            self._data, self._fmt = data, "".join(fmt[i] for i in perm)
+            self._data, self._fmt = data, stored
         self._node = node if node is not None else _tape.leaf()
 
     @classmethod

@@ -150,6 +150,16 @@ def _sequence(x, k):
     return a
 
 
+def _same_channels(seqs):
+    """True when every sequence is a C-by-T matrix of the first one's C and dtype."""
+    first = seqs[0]
+    c, dtype = first.shape[0], first.dtype
+    for s in seqs:
+        if s.ndim != 2 or s.shape[0] != c or s.dtype != dtype:
+            return False
+    return True
+
+
 def padsequences(X, paddingDim, *args, nargout=1, **kwargs):
     """Pad a list of sequences to one length along ``paddingDim`` (1-based) and
     concatenate them along a new last dimension (MATLAB ``padsequences``); with nargout=2
@@ -167,17 +177,18 @@ def padsequences(X, paddingDim, *args, nargout=1, **kwargs):
     seqs = [_sequence(x, k) for k, x in enumerate(X, start=1)]
     if not seqs:
         raise_error(func, "EmptyInput", "X must hold at least one sequence.")
-    d = check_positive_integer()(paddingDim, func, "paddingDim") - 1
+    d = 1 if type(paddingDim) is int and paddingDim == 2 else \
+        check_positive_integer()(paddingDim, func, "paddingDim") - 1
     lengths = [s.shape[d] if d < s.ndim else 1 for s in seqs]
     target = opts["Length"]
     n = max(lengths) if target == "longest" else min(lengths) if target == "shortest" \
         else target
-    if d == 1 and opts["Direction"] == "right" and all(s.ndim == 2 for s in seqs) and \
-            len({s.shape[0] for s in seqs}) == 1:     # C-by-T sequences: the common case
+    if d == 1 and opts["Direction"] == "right" and _same_channels(seqs):
+        # C-by-T sequences of one class and channel count: the common case
         P = np.full((seqs[0].shape[0], n, len(seqs)), opts["PaddingValue"],
-                    dtype=np.result_type(*seqs))
+                    dtype=seqs[0].dtype)
         for k, s in enumerate(seqs):
-            P[:, :s.shape[1], k] = s[:, :n]
+            P[:, :s.shape[1], k] = s if s.shape[1] <= n else s[:, :n]
         if nargout < 2:
             return outputs([P], nargout, "padsequences")
         M = np.zeros(P.shape, dtype=bool)
@@ -236,7 +247,8 @@ def onehotencode(A, featureDim, *args, **kwargs):
             raise_error("onehotencode", "UnknownClass",
                         f"The label {err.args[0]!r} is not one of ClassNames.")
     shape = list(A.shape)
-    d = check_positive_integer()(featureDim, "onehotencode", "featureDim") - 1
+    d = featureDim - 1 if type(featureDim) is int and featureDim >= 1 else \
+        check_positive_integer()(featureDim, "onehotencode", "featureDim") - 1
     shape += [1] * (d + 1 - len(shape))
     if shape[d] != 1:
         raise_error("onehotencode", "InvalidFeatureDim",
@@ -326,15 +338,22 @@ def labels_row(labels):
     (1, 2)
     """
     if not isinstance(labels, (list, tuple)) or not labels or \
-            not all(type(x) is Categorical or isinstance(x, Categorical) for x in labels):
+            not isinstance(labels[0], Categorical):
         raise_error("labels_row", "InvalidLabels",
                     f"Expected a non-empty list of categorical labels, got "
                     f"{describe(labels)}.", "type")
     first = labels[0]
-    if all(x.categories is first.categories or x.categories == first.categories
-           for x in labels):   # the usual case (one datastore): codes as they are
+    cats, same = first.categories, True
+    for x in labels:
+        if not isinstance(x, Categorical):
+            raise_error("labels_row", "InvalidLabels",
+                        f"Expected a non-empty list of categorical labels, got "
+                        f"{describe(labels)}.", "type")
+        if x.categories is not cats and x.categories != cats:
+            same = False
+    if same:   # the usual case (one datastore): the codes as they are
         codes = np.concatenate([x.codes for x in labels])
-        return Categorical.trusted(codes, first.categories, (1, codes.size), first.ordinal)
+        return Categorical.trusted(codes, cats, (1, codes.size), first.ordinal)
     c = categorical([x.tolist()[0] for x in labels], first.categories)
     return Categorical(c.codes, c.categories, (1, len(labels)), c.ordinal)
 
