@@ -55,7 +55,11 @@ class Categorical:
     @classmethod
     def trusted(cls, codes, cats, shape, ordinal=False):
         """A categorical of parts taken from valid categoricals (int64 codes into
-        ``cats``, unique names; a (rows, columns) shape): nothing is checked again."""
+        ``cats``, unique names; a (rows, columns) shape): nothing is checked again.
+
+        >>> Categorical.trusted(np.array([1, 0]), ["a", "b"], (1, 2)).tolist()
+        ['b', 'a']
+        """
         out = object.__new__(cls)
         out.codes, out.categories, out.shape, out.ordinal = codes, cats, shape, ordinal
         return out

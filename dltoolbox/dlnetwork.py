@@ -203,14 +203,27 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     def learnable_rows(self):
         """(layer, learnable name) for each row of ``Learnables``, in its order: what the
-        update functions walk without building the table."""
+        update functions walk without building the table.
+
+        >>> from dltoolbox import fullyConnectedLayer, sequenceInputLayer
+        >>> net = dlnetwork([sequenceInputLayer(3), fullyConnectedLayer(2)])
+        >>> [name for _, name in net.learnable_rows()]
+        ['Weights', 'Bias']
+        """
         return [(layer, name) for layer in self._layer_list()
                 for name in layer.learnable_names()]
 
     def with_learnables(self, values):
         """A new network whose learnables, in the order of ``learnable_rows``, are
         ``values`` (a value per row; the rows are this network's own, so only the sizes
-        are checked); this network is unchanged."""
+        are checked); this network is unchanged.
+
+        >>> from dltoolbox import fullyConnectedLayer, sequenceInputLayer
+        >>> net = dlnetwork([sequenceInputLayer(3), fullyConnectedLayer(2)])
+        >>> new = net.with_learnables([np.ones((2, 3)), np.zeros((2, 1))])
+        >>> float(new.Learnables.Value[0].sum()), new.Learnables.Value[0] is net.Learnables.Value[0]
+        (6.0, False)
+        """
         index = {id(layer): i for i, layer in enumerate(self._graph.layers)}
         changes = [(index[id(layer)], name, value)
                    for (layer, name), value in zip(self.learnable_rows(), values)]
