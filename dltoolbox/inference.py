@@ -49,7 +49,7 @@ def read_sequences(X, fmt, channels, func, arg="X"):
                         f"(\"TCB\", \"CTB\"), got '{fmt}'.")
         out = []
         for i, x in enumerate(X, start=1):
-            a = _numeric(x, func, arg, i)
+            a = seqmod.numeric_array(x, func, arg, i)
             if a.ndim == 1:
                 a = a.reshape(-1, 1) if channels == 1 else a.reshape(1, -1)
             if a.ndim != 2:
@@ -64,7 +64,7 @@ def read_sequences(X, fmt, channels, func, arg="X"):
         if not out:
             raise_error(func, "EmptySequenceData", f"'{arg}' holds no sequences.")
         return out, False
-    a = _numeric(X, func, arg)
+    a = seqmod.numeric_array(X, func, arg)
     if fmt == "auto":
         if a.ndim == 1:
             a = a.reshape(1, -1) if a.size == channels else a.reshape(-1, 1)
@@ -87,22 +87,6 @@ def read_sequences(X, fmt, channels, func, arg="X"):
     a = a.transpose([letters.index(d) for d in "BCT"])
     xp = get_xp(a)
     return [xp.ascontiguousarray(a[n]) for n in range(a.shape[0])], single
-
-
-def _numeric(x, func, arg, i=None):
-    """A numeric array; GPU (CuPy) arrays stay on the device (checked by dtype only)."""
-    if is_device_array(x):
-        a = x
-    else:
-        try:
-            a = np.asarray(x)
-        except (TypeError, ValueError):
-            a = None
-    what = f"Sequence {i} of '{arg}'" if i else f"'{arg}'"
-    if a is None or a.dtype.kind not in "iuf":
-        raise_error(func, "InvalidSequenceData", f"{what} is not a numeric array "
-                    f"({describe(x)}).", "type")
-    return a
 
 
 def _layout_error(func, arg, shape, channels, fmt, i=None):

@@ -100,18 +100,7 @@ def to_sequences(X, func, arg="X", channels=None):
         raise_error(func, "EmptySequenceData", f"'{arg}' holds no sequences.")
     out = []
     for i, s in enumerate(seqs, start=1):
-        s = as_observation(s, channels, func, arg, i)
-        if is_device_array(s):          # stays on the GPU
-            a = s
-        else:
-            try:
-                a = np.asarray(s)
-            except (TypeError, ValueError):
-                a = None
-        if a is None or a.dtype.kind not in "iuf":
-            raise_error(func, "InvalidSequenceData",
-                        f"Sequence {i} of '{arg}' is not a numeric array ({describe(s)}).",
-                        "type")
+        a = numeric_array(as_observation(s, channels, func, arg, i), func, arg, i)
         if a.ndim != 2:
             raise_error(func, "InvalidSequenceData",
                         f"Sequence {i} of '{arg}' must be a C-by-T array, got a "
@@ -120,6 +109,27 @@ def to_sequences(X, func, arg="X", channels=None):
             raise_error(func, "EmptySequence", f"Sequence {i} of '{arg}' has no time steps.")
         out.append(a)
     return out, single
+
+
+def numeric_array(x, func, arg, i=None):
+    """``x`` as a numeric array (sequence ``i`` of argument ``arg``, or the argument
+    itself); a GPU (CuPy) array stays on the device, checked by dtype only.
+
+    >>> numeric_array([[1, 2]], "predict", "X").shape
+    (1, 2)
+    """
+    if is_device_array(x):
+        a = x
+    else:
+        try:
+            a = np.asarray(x)
+        except (TypeError, ValueError):
+            a = None
+    if a is None or a.dtype.kind not in "iuf":
+        what = f"Sequence {i} of '{arg}'" if i else f"'{arg}'"
+        raise_error(func, "InvalidSequenceData", f"{what} is not a numeric array "
+                    f"({describe(x)}).", "type")
+    return a
 
 
 def check_features(seqs, size, func, layer_name, arg="X", min_length=1):

@@ -20,6 +20,8 @@ from dltoolbox import (
     sequenceInputLayer,
 )
 
+from .dl_checks import check_graph_backward
+
 
 def time_graph(last=True):
     """in -> lstmA -> cat/in1; in -> fcB -> cat/in2; cat (time) -> lstmC -> fc."""
@@ -50,45 +52,10 @@ def test_forward_is_the_hand_composition():
 
 def test_backward_by_finite_differences():
     rng(2)
-    net = dlnetwork(time_graph())
-    graph = net._graph
-    for layer in graph.layers:
-        for n in layer.learnable_names():
-            object.__setattr__(layer, n, np.array(getattr(layer, n), dtype=np.float64))
-        layer.learnables_changed()
     g = np.random.default_rng(3)
-    X = g.standard_normal((4, 2, 3))
-    W = g.standard_normal((2, 2))
-
-    def loss(x):
-        return float((graph.forward([x])[0][0] * W).sum())
-
-    _, tape, _ = graph.forward([X], True)
-    d_in, grads = graph.backward(tape, [W])
-    h = 1e-6
-    num = np.zeros_like(X)
-    for idx in np.ndindex(X.shape):
-        a, b = X.copy(), X.copy()
-        a[idx] += h
-        b[idx] -= h
-        num[idx] = (loss(a) - loss(b)) / (2 * h)
-    np.testing.assert_allclose(d_in[0], num, atol=1e-7, rtol=1e-6)
-    names = [x.Name for x in graph.layers]
-    for lname, pname in (("lstmA", "InputWeights"), ("fcB", "Weights"), ("lstmC", "Bias")):
-        i = names.index(lname)
-        value = getattr(graph.layers[i], pname)
-        for idx in [(0, 0), (value.shape[0] - 1, value.shape[1] - 1)]:
-            old = value[idx]
-            value[idx] = old + h
-            graph.layers[i].learnables_changed()
-            up = loss(X)
-            value[idx] = old - h
-            graph.layers[i].learnables_changed()
-            down = loss(X)
-            value[idx] = old
-            graph.layers[i].learnables_changed()
-            assert grads[i][pname][idx] == pytest.approx((up - down) / (2 * h), abs=1e-7,
-                                                         rel=1e-6)
+    check_graph_backward(dlnetwork(time_graph()), g.standard_normal((4, 2, 3)),
+                         g.standard_normal((2, 2)),
+                         [("lstmA", "InputWeights"), ("fcB", "Weights"), ("lstmC", "Bias")])
 
 
 def test_layer_backward_splits_the_time_steps():
@@ -120,20 +87,17 @@ def test_unsupported_dimensions(dim, ident):
     assert err.value.identifier == f"dltoolbox:concatenationLayer:{ident}"
 
 
-def test_time_concatenation_needs_time_and_equal_channels():
-    lg = layerGraph([sequenceInputLayer(3, Name="in"), lstmLayer(4, OutputMode="last",
+@pytest.mark.parametrize("mode, channels, ident", [("last", 4, "NoTimeDimension"),
+                                                    ("sequence", 5, "SizeMismatch")])
+def test_time_concatenation_needs_time_and_equal_channels(mode, channels, ident):
+    """An input without time (OutputMode 'last'), or inputs of other channel counts."""
+    lg = layerGraph([sequenceInputLayer(3, Name="in"), lstmLayer(4, OutputMode=mode,
                                                                   Name="l"),
                      concatenationLayer(3, 2, Name="cat"), fullyConnectedLayer(2)])
-    lg = connectLayers(addLayers(lg, fullyConnectedLayer(4, Name="f")), "in", "f")
+    lg = connectLayers(addLayers(lg, fullyConnectedLayer(channels, Name="f")), "in", "f")
     lg = connectLayers(lg, "f", "cat/in2")
     with pytest.raises(DLToolboxError) as err:
         dlnetwork(lg)
-    assert err.value.identifier == "dltoolbox:dlnetwork:NoTimeDimension"
-    assert "'l'" in str(err.value)
-    lg = layerGraph([sequenceInputLayer(3, Name="in"), lstmLayer(4, Name="l"),
-                     concatenationLayer(3, 2, Name="cat"), fullyConnectedLayer(2)])
-    lg = connectLayers(addLayers(lg, fullyConnectedLayer(5, Name="f")), "in", "f")
-    lg = connectLayers(lg, "f", "cat/in2")
-    with pytest.raises(DLToolboxError) as err:
-        dlnetwork(lg)
-    assert err.value.identifier == "dltoolbox:dlnetwork:SizeMismatch"
+    assert err.value.identifier == f"dltoolbox:dlnetwork:{ident}"
+    if ident == "NoTimeDimension":
+        assert "'l'" in str(err.value)

@@ -86,12 +86,17 @@ def _gru_hidden_dl(x, h0, w, r, b):
     return (h * h * P_H).sum("all")
 
 
-def _gru_hidden_torch(x, h0, w, r, b):
+def _torch_gru(x, h0, w, r, b):
+    """torch's GRU (float64) with MATLAB's weights: (y, h_n) for x C-by-B-by-T."""
     m = torch.nn.GRU(C, H, dtype=torch.float64)
     b = b.reshape(-1)
-    _, h = torch.func.functional_call(
+    return torch.func.functional_call(
         m, {"weight_ih_l0": w, "weight_hh_l0": r, "bias_ih_l0": b[:3 * H],
             "bias_hh_l0": b[3 * H:]}, (x.permute(2, 1, 0), h0.T[None].contiguous()))
+
+
+def _gru_hidden_torch(x, h0, w, r, b):
+    _, h = _torch_gru(x, h0, w, r, b)
     return (h[0].T ** 2 * torch.tensor(P_H)).sum()
 
 
@@ -101,11 +106,7 @@ def _gru_dl(x, h0, w, r, b):
 
 
 def _gru_torch(x, h0, w, r, b):
-    m = torch.nn.GRU(C, H, dtype=torch.float64)
-    b = b.reshape(-1)
-    y, _ = torch.func.functional_call(
-        m, {"weight_ih_l0": w, "weight_hh_l0": r, "bias_ih_l0": b[:3 * H],
-            "bias_hh_l0": b[3 * H:]}, (x.permute(2, 1, 0), h0.T[None].contiguous()))
+    y, _ = _torch_gru(x, h0, w, r, b)
     return (y.permute(2, 1, 0) * torch.tensor(P_SEQ)).sum()
 
 

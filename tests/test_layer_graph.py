@@ -31,6 +31,8 @@ from dltoolbox import (
     trainnet,
 )
 
+from .dl_checks import check_graph_backward
+
 
 def residual():
     lg = layerGraph([sequenceInputLayer(3, Name="in"), lstmLayer(5, Name="lstm1"),
@@ -78,55 +80,15 @@ def test_forward_matches_the_hand_composition(build, hand):
     np.testing.assert_allclose(Y, ref.transpose(0, 2, 1), atol=1e-6)
 
 
-def _to_float64(net):
-    for x in net._graph.layers:
-        for n in x.learnable_names():
-            object.__setattr__(x, n, np.array(getattr(x, n), dtype=np.float64))
-        x.learnables_changed()
-
-
 @pytest.mark.parametrize("build, checks", [
     (residual, [("lstm1", "InputWeights"), ("lstm1", "RecurrentWeights"),
                 ("lstm2", "Bias"), ("fc", "Weights")]),
     (two_branch, [("fcA", "Weights"), ("lstm", "InputWeights"), ("fc", "Bias")])])
 def test_backward_by_finite_differences(build, checks):
     rng(2)
-    net = dlnetwork(build())
-    _to_float64(net)
-    graph = net._graph
     g = np.random.default_rng(3)
-    X = g.standard_normal((5, 2, 3))
-    W = g.standard_normal((5, 2, 2))
-
-    def loss(x):
-        return float((graph.forward([x])[0][0] * W).sum())
-
-    ys, tape, _ = graph.forward([X], True)
-    d_in, grads = graph.backward(tape, [W])
-    h = 1e-6
-    num = np.zeros_like(X)
-    for idx in np.ndindex(X.shape):
-        a, b = X.copy(), X.copy()
-        a[idx] += h
-        b[idx] -= h
-        num[idx] = (loss(a) - loss(b)) / (2 * h)
-    np.testing.assert_allclose(d_in[0], num, atol=1e-7, rtol=1e-6)
-    names = [x.Name for x in graph.layers]
-    for lname, pname in checks:
-        i = names.index(lname)
-        value = getattr(graph.layers[i], pname)
-        analytic = grads[i][pname]
-        for idx in [(0, 0), (value.shape[0] - 1, 0), (value.shape[0] // 2, value.shape[1] - 1)]:
-            old = value[idx]
-            value[idx] = old + h
-            graph.layers[i].learnables_changed()
-            up = loss(X)
-            value[idx] = old - h
-            graph.layers[i].learnables_changed()
-            down = loss(X)
-            value[idx] = old
-            graph.layers[i].learnables_changed()
-            assert analytic[idx] == pytest.approx((up - down) / (2 * h), abs=1e-7, rel=1e-6)
+    check_graph_backward(dlnetwork(build()), g.standard_normal((5, 2, 3)),
+                         g.standard_normal((5, 2, 2)), checks)
 
 
 def test_multiplication_layer_gradient():
